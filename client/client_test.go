@@ -1,0 +1,96 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNew_secretKey(t *testing.T) {
+	// Not parallel: it sets an environment variable.
+	t.Setenv("CLERK_SECRET_KEY", "")
+	_, err := New()
+	require.Error(t, err)
+	assert.Equal(t, "clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY", err.Error())
+
+	_, err = New(WithSecretKey("sk_test_has space"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "has space")
+
+	t.Setenv("CLERK_SECRET_KEY", testKey)
+	f := setup(t)
+	f.mux.HandleFunc(revokePattern, func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, revokedJSON)
+	})
+	c, err := New(WithServerURL(f.server.URL + "/v1"))
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	require.NoError(t, err)
+}
+
+func TestNew_serverURL(t *testing.T) {
+	t.Parallel()
+	bad := []struct{ url, want string }{
+		{"api.clerk.com/v1", "must be an absolute http or https URL"},
+		{"ftp://api.clerk.com/v1", "must be an absolute http or https URL"},
+		{"://nope", "not a URL"},
+		{"https://", "must have a host"},
+		{"https://:443/v1", "must have a host"},
+		{"https://api.clerk.com/v1?x=1", "must not have a query"},
+		{"https://api.clerk.com/v1?", "must not have a query"},
+		{"https://api.clerk.com/v1#top", "must not have a fragment"},
+		{"https://user:pw@api.clerk.com/v1", "must not hold user information"},
+		{"http://api.clerk.com/v1", "plain http is allowed only for a loopback host"},
+	}
+	for _, tt := range bad {
+		_, err := New(WithSecretKey(testKey), WithServerURL(tt.url))
+		require.ErrorIs(t, err, ErrInvalidRequest, tt.url)
+		assert.Contains(t, err.Error(), "server URL: "+tt.want, tt.url)
+		assert.NotContains(t, err.Error(), "pw", tt.url)
+	}
+	good := []string{"https://api.clerk.com/v1", "http://localhost:8080", "http://127.0.0.1/v1/", "http://[::1]:1/v1"}
+	for _, u := range good {
+		_, err := New(WithSecretKey(testKey), WithServerURL(u))
+		assert.NoError(t, err, u)
+	}
+	_, err := New(WithSecretKey(testKey), WithServerURL("http://clerk.internal/v1"), WithInsecureHTTP())
+	assert.NoError(t, err)
+}
+
+// The base path is kept whether or not the URL ends in a slash.
+func TestNew_serverURLKeepsPath(t *testing.T) {
+	t.Parallel()
+	for _, suffix := range []string{"/v1", "/v1/"} {
+		t.Run(suffix, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.reply(revokePattern, 200, "application/json", revokedJSON)
+			f.reply(createPattern, 200, "application/json", tokenJSON)
+			c := f.client(t, WithServerURL(f.server.URL+suffix))
+			_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			require.NoError(t, err)
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+			require.NoError(t, err)
+			assert.Equal(t, int32(2), f.hits.Load())
+		})
+	}
+}
+
+// Printing a client in any form never shows its secret key.
+func TestClient_printingHidesKey(t *testing.T) {
+	t.Parallel()
+	c, err := New(WithSecretKey(testKey))
+	require.NoError(t, err)
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(format, c), "SECRET", format)
+		assert.NotContains(t, fmt.Sprintf(format, *c), "SECRET", format)
+		assert.NotContains(t, fmt.Sprintf(format, c.SignInTokens), "SECRET", format)
+	}
+}

@@ -1,0 +1,52 @@
+// Package client is a Go client for the sign-in token endpoints of Clerk's
+// Backend API: create a token with which a user signs in once, and revoke it.
+//
+//	c, err := client.New(client.WithSecretKey("sk_test_..."))
+//	if err != nil { ... }
+//	res, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_123"})
+//	var ce *client.ClerkErrors
+//	switch {
+//	case errors.As(err, &ce):
+//		// Clerk answered with an error it documents, e.g. 404 resource_not_found.
+//	case err != nil:
+//		// *APIError, ErrInvalidRequest, or a transport error.
+//	default:
+//		fmt.Println(res.SignInToken.ID)
+//	}
+//
+// The client wraps the one generated from openapi.yaml (package gen). It
+// checks inputs before sending, so that an empty user ID or a token ID such
+// as ".." is an error matching ErrInvalidRequest and nothing is sent. It maps
+// every answer to a response or a typed error: *ClerkErrors for an error
+// status the OpenAPI document gives the operation with a JSON body, *APIError
+// for everything else, each with the status code.
+//
+// # Retries and timeouts
+//
+// Each attempt is bounded by WithTimeout (10 s by default); the caller's
+// context bounds the whole call. Retries follow a RetryPolicy (by default 2
+// retries with jittered waits from 500 ms doubling up to 8 s), and which
+// answers are retried depends on the operation:
+//
+//   - Create is retried only on 429 and when the connection was never made
+//     (dial and DNS errors). A create that succeeded is a live credential, and
+//     Clerk has no idempotency key: after a 5xx, a timeout or a connection
+//     lost once the request was sent, a second create could make a second
+//     token, so the error is returned instead.
+//   - Revoke is retried on 429, 502, 503, 504 and transport errors. If a lost
+//     answer hid a successful revoke, the retry answers 400
+//     sign_in_token_cannot_be_revoked_code; the token is revoked all the same.
+//
+// A Retry-After header (seconds or an HTTP date) is honoured up to the
+// policy's MaxRetryAfter; a longer one ends the call with an *APIError whose
+// RetryAfter says how long to wait. Other 4xx answers, a cancelled or expired
+// context and TLS verification failures are never retried.
+//
+// # Secrets
+//
+// The secret key is sent only in the Authorization header, set on each
+// request so that Go drops it on a redirect to another host; the default HTTP
+// client refuses such redirects altogether. Neither the key nor a token nor
+// a sign-in URL's ticket appears in an error, a log record or a printed
+// Client or SignInToken.
+package client

@@ -1,0 +1,67 @@
+package client
+
+import (
+	"log/slog"
+	"time"
+)
+
+// An Option configures a Client in New.
+type Option func(*config)
+
+// WithSecretKey sets the instance's secret key (sk_test_... or sk_live_...).
+// Default: the CLERK_SECRET_KEY environment variable.
+func WithSecretKey(key string) Option {
+	return func(c *config) { c.secretKey = key }
+}
+
+// WithServerURL sets the base URL of the Backend API: an absolute http or
+// https URL with a host and no query or fragment. Its path is kept, with or
+// without a trailing slash. Plain http is accepted only for a loopback host
+// unless WithInsecureHTTP is given. Default: https://api.clerk.com/v1.
+func WithServerURL(serverURL string) Option {
+	return func(c *config) { c.serverURL = serverURL }
+}
+
+// WithHTTPClient sets what sends each HTTP request, such as an *http.Client.
+// Default: an http.Client with Go's default transport that refuses redirects
+// to another host.
+func WithHTTPClient(doer HTTPDoer) Option {
+	return func(c *config) { c.httpClient = doer }
+}
+
+// WithRetryPolicy sets how often and how long apart requests are retried.
+// RetryPolicy{} turns retries off. Default: DefaultRetryPolicy().
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) { c.retry = p }
+}
+
+// WithTimeout bounds each attempt, from sending the request to reading the
+// whole answer; 0 means no bound. The caller's context bounds the whole
+// call, retries and waits included. Default: 10 seconds.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
+}
+
+// WithUserAgent appends product to the User-Agent the SDK sends, such as
+// "my-app/1.2". Default: nothing appended.
+func WithUserAgent(product string) Option {
+	return func(c *config) { c.userAgent = product }
+}
+
+// WithLogger logs one record per attempt: method, path, status, attempt,
+// wait, duration and trace id; never headers or bodies. Default: no logging.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithInsecureHTTP allows a plain http server URL on a host that is not a
+// loopback address. The secret key then crosses the network unencrypted.
+// Default: off.
+func WithInsecureHTTP() Option {
+	return func(c *config) { c.insecureHTTP = true }
+}
+
+// withClock replaces the clock used for retry waits; for tests.
+func withClock(cl clock) Option {
+	return func(c *config) { c.clock = cl }
+}

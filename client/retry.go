@@ -1,0 +1,194 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// RetryPolicy says how often and how long to wait before sending a request
+// again. Which answers are retried is fixed per operation (see the package
+// documentation): a retried Create must never make a second token.
+//
+// The zero RetryPolicy sends every request once.
+type RetryPolicy struct {
+	// MaxRetries is how many times a request may be sent again after the
+	// first attempt; 0 means never.
+	MaxRetries int
+	// InitialInterval is the wait before the first retry; each further wait
+	// doubles it, up to MaxInterval. Waits are jittered: each is between half
+	// the interval and the whole of it.
+	InitialInterval time.Duration
+	// MaxInterval caps the wait between two attempts.
+	MaxInterval time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits for. A longer
+	// one ends the call at once with an *APIError whose RetryAfter is set.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a client uses unless told otherwise:
+// 2 retries, waits from 500 ms doubling up to 8 s, and Retry-After honoured
+// up to 10 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxRetries:      2,
+		InitialInterval: 500 * time.Millisecond,
+		MaxInterval:     8 * time.Second,
+		MaxRetryAfter:   10 * time.Second,
+	}
+}
+
+// operation tells the retry layer which request it is sending.
+type operation struct {
+	// name is the method and path, as used in error strings and logs.
+	name string
+	// idempotent is false for requests that create something: those are
+	// retried only when the server provably did not process them.
+	idempotent bool
+}
+
+type operationKey struct{}
+
+func withOperation(ctx context.Context, op operation) context.Context {
+	return context.WithValue(ctx, operationKey{}, op)
+}
+
+func operationFrom(ctx context.Context) operation {
+	op, _ := ctx.Value(operationKey{}).(operation)
+	return op
+}
+
+// retryDecision is the outcome of shouldRetry: whether to try again, why (for
+// logs and tests), and how long to wait first.
+type retryDecision struct {
+	retry  bool
+	reason string
+	wait   time.Duration
+}
+
+// shouldRetry decides about one finished attempt. rsp is nil when the
+// request failed in transport; err is set when it failed in transport or
+// while its body was being read. retries is how many retries were already made.
+func (p RetryPolicy) shouldRetry(op operation, retries int, rsp *http.Response, err error, now time.Time, jitter func(time.Duration) time.Duration) retryDecision {
+	no := func(reason string) retryDecision { return retryDecision{reason: reason} }
+	var why string
+	switch {
+	case err == nil && rsp.StatusCode == http.StatusTooManyRequests:
+		// A 429 was not processed, so even a create may be sent again.
+		why = "rate limited"
+		if d, ok := retryAfterValue(rsp.Header, now); ok {
+			if d > p.MaxRetryAfter {
+				return no("retry-after longer than the policy allows")
+			}
+			if retries >= p.MaxRetries {
+				return no("retries exhausted after: " + why)
+			}
+			return retryDecision{retry: true, reason: why, wait: d}
+		}
+	case err == nil && (rsp.StatusCode == http.StatusBadGateway || rsp.StatusCode == http.StatusServiceUnavailable || rsp.StatusCode == http.StatusGatewayTimeout):
+		if !op.idempotent {
+			// The server may have made the token before failing: a second
+			// create could make a second live credential.
+			return no("server error on a create")
+		}
+		why = "server unavailable"
+	case err == nil:
+		return no("final answer")
+	case notSent(err):
+		why = "connection not made"
+	case !op.idempotent:
+		return no("transport error after the create may have been sent")
+	case tlsVerification(err):
+		return no("tls verification failed")
+	case rsp != nil || transient(err):
+		why = "transport error"
+	default:
+		return no("permanent error")
+	}
+	if retries >= p.MaxRetries {
+		return no("retries exhausted after: " + why)
+	}
+	return retryDecision{retry: true, reason: why, wait: p.backoff(retries, jitter)}
+}
+
+// backoff is the wait before retry number retries+1.
+func (p RetryPolicy) backoff(retries int, jitter func(time.Duration) time.Duration) time.Duration {
+	d := p.InitialInterval
+	for i := 0; i < retries && d < p.MaxInterval; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxInterval)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + jitter(d-d/2)
+}
+
+// notSent reports errors that happen before a request is written: the
+// connection was never made, so the server saw nothing.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial" && !tlsVerification(err)
+}
+
+func tlsVerification(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var uaErr x509.UnknownAuthorityError
+	var hnErr x509.HostnameError
+	var ciErr x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &uaErr) || errors.As(err, &hnErr) || errors.As(err, &ciErr)
+}
+
+// transient reports transport errors worth another attempt of an idempotent
+// request: resets, unexpected ends of stream and timeouts of one attempt.
+func transient(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // *url.Error is a net.Error whatever it wraps
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr)
+}
+
+// retryAfter is the wait a Retry-After header asks for, or 0.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	d, _ := retryAfterValue(h, now)
+	return d
+}
+
+// retryAfterValue parses Retry-After as seconds or an HTTP date. A date in
+// the past is a wait of 0; a negative or unreadable value is no header.
+func retryAfterValue(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		const maxSecs = int64(1<<63-1) / int64(time.Second)
+		return time.Duration(min(secs, maxSecs)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
