@@ -12,7 +12,7 @@ all: test
 demo:
 	$(GO) run ./cmd/signintokens demo
 
-## test: all tests with the race detector, then a short fuzz run
+## test: all tests with the race detector, then short fuzz runs
 test:
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
@@ -20,6 +20,7 @@ test:
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswer$$' -fuzztime $(FUZZTIME) ./client
+	$(GO) test -run '^$$' -fuzz '^FuzzRevokeID$$' -fuzztime $(FUZZTIME) ./client
 
 ## generate: regenerate package gen from openapi.yaml
 generate:

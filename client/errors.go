@@ -108,6 +108,13 @@ func (e *APIError) Error() string {
 	return s
 }
 
+// GoString is what %#v prints: the fields, with Body replaced by its length,
+// since a body can hold a token.
+func (e *APIError) GoString() string {
+	return fmt.Sprintf("&client.APIError{Message:%q, StatusCode:%d, ContentType:%q, Body:\"[%d bytes]\", RetryAfter:%d}",
+		e.Message, e.StatusCode, e.ContentType, len(e.Body), e.RetryAfter)
+}
+
 // Unwrap returns the error that caused this one, such as a JSON syntax error
 // or a failed body read, or nil.
 func (e *APIError) Unwrap() error { return e.err }

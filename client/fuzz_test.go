@@ -3,6 +3,8 @@ package client
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/clerkgo/signintokens/gen"
@@ -50,6 +52,35 @@ func FuzzAnswer(f *testing.F) {
 			default:
 				t.Fatalf("%s: untyped error %T: %v", op, err, err)
 			}
+		}
+	})
+}
+
+// FuzzRevokeID: every id the input check accepts becomes exactly one path
+// segment between /sign_in_tokens/ and /revoke.
+func FuzzRevokeID(f *testing.F) {
+	for _, id := range []string{"sit_1", "", ".", "..", "../x", "a/b", "a%2Fb", "%2e%2e", "a?b", "a#b", "a b", "é", "a;b", "\x00"} {
+		f.Add(id)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if checkID("sign_in_token_id", id) != nil {
+			return
+		}
+		req, err := gen.NewRevokeSignInTokenRequest("https://api.clerk.com/v1/", id)
+		if err != nil {
+			t.Fatalf("accepted id %q: %v", id, err)
+		}
+		path := req.URL.EscapedPath()
+		seg, ok := strings.CutPrefix(path, "/v1/sign_in_tokens/")
+		if !ok {
+			t.Fatalf("id %q: path %q", id, path)
+		}
+		seg, ok = strings.CutSuffix(seg, "/revoke")
+		if !ok || seg == "" || strings.Contains(seg, "/") {
+			t.Fatalf("id %q: path %q is not one segment", id, path)
+		}
+		if got, err := url.PathUnescape(seg); err != nil || got != id {
+			t.Fatalf("id %q: segment %q unescapes to %q (%v)", id, seg, got, err)
 		}
 	})
 }

@@ -78,45 +78,53 @@ type retryDecision struct {
 // request failed in transport; err is set when it failed in transport or
 // while its body was being read. retries is how many retries were already made.
 func (p RetryPolicy) shouldRetry(op operation, retries int, rsp *http.Response, err error, now time.Time, jitter func(time.Duration) time.Duration) retryDecision {
-	no := func(reason string) retryDecision { return retryDecision{reason: reason} }
-	var why string
+	why, ok := retryable(op, rsp, err)
+	switch {
+	case !ok:
+		return retryDecision{reason: why}
+	case retries >= p.MaxRetries:
+		return retryDecision{reason: "retries exhausted after: " + why}
+	}
+	wait := p.backoff(retries, jitter)
+	if err == nil {
+		if d, ok := retryAfterValue(rsp.Header, now); ok {
+			if d > p.MaxRetryAfter {
+				return retryDecision{reason: "retry-after longer than the policy allows"}
+			}
+			wait = d
+		}
+	}
+	return retryDecision{retry: true, reason: why, wait: wait}
+}
+
+// retryable says whether an attempt's outcome may be retried for op, and why.
+func retryable(op operation, rsp *http.Response, err error) (string, bool) {
 	switch {
 	case err == nil && rsp.StatusCode == http.StatusTooManyRequests:
 		// A 429 was not processed, so even a create may be sent again.
-		why = "rate limited"
-		if d, ok := retryAfterValue(rsp.Header, now); ok {
-			if d > p.MaxRetryAfter {
-				return no("retry-after longer than the policy allows")
-			}
-			if retries >= p.MaxRetries {
-				return no("retries exhausted after: " + why)
-			}
-			return retryDecision{retry: true, reason: why, wait: d}
-		}
+		return "rate limited", true
 	case err == nil && (rsp.StatusCode == http.StatusBadGateway || rsp.StatusCode == http.StatusServiceUnavailable || rsp.StatusCode == http.StatusGatewayTimeout):
 		if !op.idempotent {
 			// The server may have made the token before failing: a second
 			// create could make a second live credential.
-			return no("server error on a create")
+			return "server error on a create", false
 		}
-		why = "server unavailable"
+		return "server unavailable", true
 	case err == nil:
-		return no("final answer")
-	case notSent(err):
-		why = "connection not made"
-	case !op.idempotent:
-		return no("transport error after the create may have been sent")
+		return "final answer", false
 	case tlsVerification(err):
-		return no("tls verification failed")
-	case rsp != nil || transient(err):
-		why = "transport error"
+		return "tls verification failed", false
+	case notSent(err):
+		return "connection not made", true
+	case !op.idempotent:
+		return "transport error after the create may have been sent", false
+	case rsp != nil:
+		return "reading the answer failed", true
+	case transient(err):
+		return "transport error", true
 	default:
-		return no("permanent error")
+		return "permanent error", false
 	}
-	if retries >= p.MaxRetries {
-		return no("retries exhausted after: " + why)
-	}
-	return retryDecision{retry: true, reason: why, wait: p.backoff(retries, jitter)}
 }
 
 // backoff is the wait before retry number retries+1.
@@ -140,7 +148,7 @@ func notSent(err error) bool {
 		return true
 	}
 	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "dial" && !tlsVerification(err)
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 func tlsVerification(err error) bool {

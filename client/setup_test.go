@@ -2,9 +2,12 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 const (
@@ -48,6 +52,12 @@ func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 	w.d = append(w.d, d)
 	w.mu.Unlock()
 	return ctx.Err()
+}
+
+func (w *waits) all() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
 }
 
 // testClock is a frozen clock whose jitter is always the largest.
@@ -112,4 +122,20 @@ func newResponse(status int, contentType, body string) *http.Response {
 		h.Set("Content-Type", contentType)
 	}
 	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
+}
+
+// discardLog silences a test server's error log (TLS handshake failures).
+func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestMain fails the package's tests if any goroutine outlives them.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines left behind:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

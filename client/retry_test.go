@@ -1,0 +1,491 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// script answers the requests to one pattern in turn, and records the body
+// of every attempt. Past its end it repeats the last answer.
+type script struct {
+	mu      sync.Mutex
+	answers []http.HandlerFunc
+	bodies  []string
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	n := len(s.bodies)
+	s.bodies = append(s.bodies, string(b))
+	s.mu.Unlock()
+	s.answers[min(n, len(s.answers)-1)](w, r)
+}
+
+func (s *script) attempts() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+func status(code int, header ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		if code == http.StatusOK {
+			_, _ = io.WriteString(w, tokenJSON)
+		} else {
+			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"m","long_message":"l","code":"status_%d"}]}`, code)
+		}
+	}
+}
+
+// hangs answers only when the request's context ends.
+func hangs(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+
+// cutBody promises a long body, sends part of it and ends the connection,
+// with a reset (SO_LINGER 0) or a plain close.
+func cutBody(reset bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n" + tokenJSON[:40])
+		_ = buf.Flush()
+		if reset {
+			_ = conn.(*net.TCPConn).SetLinger(0)
+		}
+		_ = conn.Close()
+	}
+}
+
+const createBody = `{"user_id":"user_12345"}`
+
+func TestSender_retries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		create   bool
+		answers  []http.HandlerFunc
+		timeout  time.Duration
+		attempts int
+		waits    []time.Duration
+		check    func(t *testing.T, res *CreateSignInTokenResponse, err error)
+	}{
+		{
+			name: "revoke 503 503 200", answers: []http.HandlerFunc{status(503), status(503), status(200)},
+			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
+			check: succeeded,
+		},
+		{
+			name: "revoke 503 until retries run out", answers: []http.HandlerFunc{status(503)},
+			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
+			check: apiError(503, "API error occurred: status_503", 0),
+		},
+		{
+			name: "revoke 502 504 then 404 is final", answers: []http.HandlerFunc{status(502), status(504), status(404)},
+			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
+			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+				var ce *ClerkErrors
+				require.ErrorAs(t, err, &ce)
+				assert.Equal(t, 404, ce.StatusCode)
+			},
+		},
+		{
+			name: "revoke 500 is not retried", answers: []http.HandlerFunc{status(500), status(200)},
+			attempts: 1, check: apiError(500, "API error occurred: status_500", 0),
+		},
+		{
+			name: "create 503 is not retried", create: true, answers: []http.HandlerFunc{status(503), status(200)},
+			attempts: 1, check: apiError(503, "API error occurred: status_503", 0),
+		},
+		{
+			name: "create 429 then 200", create: true, answers: []http.HandlerFunc{status(429), status(200)},
+			attempts: 2, waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
+		},
+		{
+			name: "create 429 with Retry-After seconds", create: true,
+			answers:  []http.HandlerFunc{status(429, "Retry-After", "3"), status(200)},
+			attempts: 2, waits: []time.Duration{3 * time.Second}, check: succeeded,
+		},
+		{
+			name: "revoke 503 with Retry-After date", answers: []http.HandlerFunc{
+				status(503, "Retry-After", time.Date(2026, 11, 28, 12, 0, 7, 0, time.UTC).Format(http.TimeFormat)), status(200),
+			},
+			attempts: 2, waits: []time.Duration{7 * time.Second}, check: succeeded,
+		},
+		{
+			name: "429 with Retry-After 3600 returns at once", create: true,
+			answers:  []http.HandlerFunc{status(429, "Retry-After", "3600"), status(200)},
+			attempts: 1, check: apiError(429, "API error occurred: status_429", time.Hour),
+		},
+		{
+			name: "429 until retries run out keeps Retry-After", answers: []http.HandlerFunc{status(429, "Retry-After", "2")},
+			attempts: 3, waits: []time.Duration{2 * time.Second, 2 * time.Second},
+			check: apiError(429, "API error occurred: status_429", 2*time.Second),
+		},
+		{
+			name: "create attempt timing out is not retried", create: true, timeout: 20 * time.Millisecond,
+			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 1,
+			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			},
+		},
+		{
+			name: "revoke attempt timing out is retried", timeout: 20 * time.Millisecond,
+			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 2,
+			waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
+		},
+		{
+			name: "create reset mid-body keeps the status", create: true,
+			answers: []http.HandlerFunc{cutBody(true), status(200)}, attempts: 1,
+			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+				apiError(200, "reading response body", 0)(t, nil, err)
+			},
+		},
+		{
+			name: "create truncated body keeps the status", create: true,
+			answers: []http.HandlerFunc{cutBody(false), status(200)}, attempts: 1,
+			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+				apiError(200, "reading response body", 0)(t, nil, err)
+				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			},
+		},
+		{
+			name: "revoke reset mid-body is retried", answers: []http.HandlerFunc{cutBody(true), status(200)},
+			attempts: 2, waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
+		},
+		{
+			name: "revoke truncated body is retried", answers: []http.HandlerFunc{cutBody(false), cutBody(false), status(200)},
+			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}, check: succeeded,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			s := &script{answers: tt.answers}
+			f.mux.Handle(createPattern, s)
+			f.mux.Handle(revokePattern, s)
+			opts := []Option{}
+			if tt.timeout > 0 {
+				opts = append(opts, WithTimeout(tt.timeout))
+			}
+			c := f.client(t, opts...)
+			var res *CreateSignInTokenResponse
+			var err error
+			want := ""
+			if tt.create {
+				want = createBody
+				res, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+			} else {
+				var r *RevokeSignInTokenResponse
+				r, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+				res = (*CreateSignInTokenResponse)(r)
+			}
+			got := s.attempts()
+			require.Len(t, got, tt.attempts, "attempts")
+			for i, body := range got {
+				assert.Equal(t, want, body, "body of attempt %d", i+1)
+			}
+			assert.Equal(t, tt.waits, f.waits.all(), "waits between attempts")
+			tt.check(t, res, err)
+			if err != nil {
+				assertNoSecrets(t, err)
+			}
+		})
+	}
+}
+
+func succeeded(t *testing.T, res *CreateSignInTokenResponse, err error) {
+	t.Helper()
+	require.NoError(t, err)
+	require.NotNil(t, res.SignInToken)
+	assert.Equal(t, "sit_2aBcD", res.SignInToken.ID)
+}
+
+func apiError(status int, message string, retryAfter time.Duration) func(*testing.T, *CreateSignInTokenResponse, error) {
+	return func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+		t.Helper()
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, "got %v", err)
+		assert.Equal(t, status, ae.StatusCode)
+		assert.Equal(t, message, ae.Message)
+		assert.Equal(t, retryAfter, ae.RetryAfter)
+	}
+}
+
+// assertNoSecrets checks an error in every printed form for the secret key
+// and the token.
+func assertNoSecrets(t *testing.T, err error) {
+	t.Helper()
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		s := fmt.Sprintf(format, err)
+		assert.NotContains(t, s, testKey, format)
+		assert.NotContains(t, s, tokenValue, format)
+	}
+}
+
+// A connection that is never made proves the server saw nothing: even a
+// create is retried.
+func TestSender_dialRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	for _, create := range []bool{true, false} {
+		w := &waits{}
+		c, err := New(WithSecretKey(testKey), WithServerURL("http://"+addr+"/v1"), withClock(testClock(w)))
+		require.NoError(t, err)
+		if create {
+			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+		} else {
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "connection refused")
+		assert.Len(t, w.all(), 2, "two retries, create=%v", create)
+		assertNoSecrets(t, err)
+	}
+}
+
+// The caller's context ends the call during a wait between attempts.
+func TestSender_contextCancelledDuringWait(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := &script{answers: []http.HandlerFunc{status(503), status(200)}}
+	f.mux.Handle(revokePattern, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cl := testClock(f.waits)
+	cl.sleep = func(ctx context.Context, d time.Duration) error {
+		cancel() // the caller gives up while the client waits
+		return sleep(ctx, d)
+	}
+	c := f.client(t, withClock(cl))
+	_, err := c.SignInTokens.Revoke(ctx, "sit_2aBcD")
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Len(t, s.attempts(), 1)
+}
+
+// An expired context is never retried and keeps errors.Is.
+func TestSender_contextDeadline(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := &script{answers: []http.HandlerFunc{hangs}}
+	f.mux.Handle(revokePattern, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := f.client(t).SignInTokens.Revoke(ctx, "sit_2aBcD")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Len(t, s.attempts(), 1)
+	assert.Empty(t, f.waits.all())
+}
+
+// A 50 MiB answer is cut at 1 MiB, never held whole.
+func TestSender_hugeBody(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	chunk := strings.Repeat("x", 1<<20)
+	f.mux.HandleFunc(createPattern, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(50<<20))
+		for range 50 {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return // the client stopped reading
+			}
+		}
+	})
+	_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 200, ae.StatusCode)
+	assert.Equal(t, "response body over 1048576 bytes", ae.Message)
+	assert.Len(t, ae.Body, maxBodyBytes)
+	assert.Equal(t, int32(1), f.hits.Load())
+}
+
+// A certificate the client does not trust fails at once, even for a revoke.
+func TestSender_untrustedCertificate(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	srv.Config.ErrorLog = discardLog()
+	w := &waits{}
+	c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+"/v1"), withClock(testClock(w)))
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "certificate")
+	assert.Empty(t, w.all(), "not retried")
+	assert.Zero(t, hits.Load())
+}
+
+// A redirect to another host: the default client refuses it; a caller's
+// client follows it, and Go drops Authorization on the way.
+func TestSender_crossHostRedirect(t *testing.T) {
+	t.Parallel()
+	for _, own := range []bool{false, true} {
+		t.Run(fmt.Sprintf("own client %v", own), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var otherAuth []string
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				otherAuth = append(otherAuth, r.Header.Get("Authorization"))
+				mu.Unlock()
+				status(200)(w, r)
+			}))
+			t.Cleanup(other.Close)
+			// localhost and 127.0.0.1 are different hosts to Go's client.
+			otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+			f := setup(t)
+			f.mux.HandleFunc(revokePattern, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, otherURL+r.URL.Path, http.StatusTemporaryRedirect)
+			})
+			opts := []Option{}
+			if own {
+				opts = append(opts, WithHTTPClient(&http.Client{}))
+			}
+			_, err := f.client(t, opts...).SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+			mu.Lock()
+			defer mu.Unlock()
+			if own {
+				require.NoError(t, err)
+				assert.Equal(t, []string{""}, otherAuth, "the other host never sees the key")
+			} else {
+				require.ErrorIs(t, err, errRedirect)
+				assert.Empty(t, otherAuth)
+			}
+		})
+	}
+}
+
+// One client, 200 calls at once.
+func TestClient_concurrent(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.reply(createPattern, 200, "application/json", tokenJSON)
+	f.reply(revokePattern, 200, "application/json", revokedJSON)
+	c := f.client(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_" + strconv.Itoa(i)})
+			} else {
+				_, err = c.SignInTokens.Revoke(context.Background(), "sit_"+strconv.Itoa(i))
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Equal(t, int32(200), f.hits.Load())
+}
+
+func TestRetryAfterValue(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"3", 3 * time.Second, true},
+		{"3600", time.Hour, true},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"soon", 0, false},
+		{"99999999999999999999", 0, false},
+		{"9223372036854775807", time.Duration(1<<63-1) / time.Second * time.Second, true},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{"Sat, 28 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+	}
+	for _, tt := range tests {
+		got, ok := retryAfterValue(http.Header{"Retry-After": {tt.header}}, now)
+		assert.Equal(t, tt.ok, ok, tt.header)
+		assert.Equal(t, tt.want, got, tt.header)
+	}
+}
+
+func TestRetryPolicy_backoff(t *testing.T) {
+	t.Parallel()
+	p := DefaultRetryPolicy()
+	full := func(d time.Duration) time.Duration { return d }
+	none := func(time.Duration) time.Duration { return 0 }
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		assert.Equal(t, w, p.backoff(i, full), "retry %d, most jitter", i+1)
+		assert.Equal(t, w/2, p.backoff(i, none), "retry %d, least jitter", i+1)
+	}
+	assert.Zero(t, RetryPolicy{}.backoff(3, full))
+}
+
+// The zero policy sends once.
+func TestRetryPolicy_zero(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := &script{answers: []http.HandlerFunc{status(503), status(200)}}
+	f.mux.Handle(revokePattern, s)
+	_, err := f.client(t, WithRetryPolicy(RetryPolicy{})).SignInTokens.Revoke(context.Background(), "sit_1")
+	apiError(503, "API error occurred: status_503", 0)(t, nil, err)
+	assert.Len(t, s.attempts(), 1)
+}
+
+func TestRetryable_reasons(t *testing.T) {
+	t.Parallel()
+	create, revoke := operation{name: "create"}, operation{name: "revoke", idempotent: true}
+	rsp := func(code int) *http.Response { return &http.Response{StatusCode: code, Header: http.Header{}} }
+	tests := []struct {
+		op     operation
+		rsp    *http.Response
+		err    error
+		ok     bool
+		reason string
+	}{
+		{create, rsp(429), nil, true, "rate limited"},
+		{create, rsp(503), nil, false, "server error on a create"},
+		{revoke, rsp(503), nil, true, "server unavailable"},
+		{revoke, rsp(400), nil, false, "final answer"},
+		{create, nil, &net.OpError{Op: "dial", Err: errors.New("refused")}, true, "connection not made"},
+		{create, nil, &net.DNSError{Err: "no such host", Name: "x"}, true, "connection not made"},
+		{create, nil, io.ErrUnexpectedEOF, false, "transport error after the create may have been sent"},
+		{revoke, nil, io.ErrUnexpectedEOF, true, "transport error"},
+		{revoke, nil, errors.New("unsupported protocol scheme"), false, "permanent error"},
+	}
+	for _, tt := range tests {
+		reason, ok := retryable(tt.op, tt.rsp, tt.err)
+		assert.Equal(t, tt.ok, ok, tt.reason)
+		assert.Equal(t, tt.reason, reason)
+	}
+}

@@ -1,0 +1,93 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Printing a token shows neither the token nor the ticket in its URL, while
+// the fields keep their values.
+func TestSignInToken_printingRedacts(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.reply(createPattern, 200, "application/json", tokenJSON)
+	res, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+	require.NoError(t, err)
+	tok := res.SignInToken
+	require.Equal(t, tokenValue, *tok.Token)
+	require.Contains(t, *tok.URL, tokenValue)
+
+	var printed []string
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		printed = append(printed, fmt.Sprintf(format, tok), fmt.Sprintf(format, *tok), fmt.Sprintf(format, res))
+	}
+	var buf bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&buf, nil), slog.NewTextHandler(&buf, nil)} {
+		slog.New(h).Info("created", "token", tok, "value", *tok, "response", res)
+	}
+	printed = append(printed, buf.String())
+	for _, s := range printed {
+		assert.NotContains(t, s, tokenValue)
+		assert.NotContains(t, s, "eyJ")
+	}
+	assert.Equal(t, "{Object:sign_in_token ID:sit_2aBcD Status:pending UserID:user_12345 Token:[redacted] "+
+		"URL:https://accounts.example.com/v1/tickets/accept?[redacted] CreatedAt:1609459200 UpdatedAt:1609459200}", tok.String())
+	assert.Contains(t, buf.String(), `"url":"https://accounts.example.com/v1/tickets/accept?[redacted]"`)
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"https://a.example.com/v1/tickets/accept?ticket=abc": "https://a.example.com/v1/tickets/accept?[redacted]",
+		"https://a.example.com/sign-in#/?__clerk_ticket=abc": "https://a.example.com/sign-in#[redacted]",
+		"https://a.example.com/plain":                        "https://a.example.com/plain",
+		"https://user:pw@a.example.com/":                     "[redacted]",
+		"mailto:abc":                                         "[redacted]",
+		"%zz":                                                "[redacted]",
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, redactURL(&in), in)
+	}
+	assert.Equal(t, "<nil>", redactURL(nil))
+}
+
+// The logger writes one record per attempt, with what an operator needs and
+// nothing that is a secret.
+func TestWithLogger(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := &script{answers: []http.HandlerFunc{status(503, "X-Clerk-Trace-Id", "trace_1"), status(200)}}
+	f.mux.Handle(revokePattern, s)
+	var buf bytes.Buffer
+	c := f.client(t, WithLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	_, err := c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	require.NoError(t, err)
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	var first, second map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &second))
+	assert.Equal(t, "POST", first["method"])
+	assert.Equal(t, "/v1/sign_in_tokens/sit_2aBcD/revoke", first["path"])
+	assert.Equal(t, 503.0, first["status"])
+	assert.Equal(t, 1.0, first["attempt"])
+	assert.Equal(t, "trace_1", first["trace_id"])
+	assert.Equal(t, "server unavailable", first["retry"])
+	assert.Contains(t, first, "duration")
+	assert.Equal(t, 2.0, second["attempt"])
+	assert.Equal(t, 200.0, second["status"])
+	assert.Equal(t, float64(500*1e6), second["wait"])
+	assert.NotContains(t, buf.String(), testKey)
+	assert.NotContains(t, buf.String(), tokenValue)
+	assert.NotContains(t, buf.String(), "Bearer")
+}
