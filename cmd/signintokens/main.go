@@ -1,0 +1,198 @@
+// Command signintokens creates and revokes Clerk sign-in tokens, and runs a
+// fake Clerk server for tests.
+//
+//	signintokens create --user-id USER [--org-id ORG] [--expires-in 1h] [--json]
+//	signintokens revoke SIGN_IN_TOKEN_ID [--json]
+//	signintokens demo
+//	signintokens fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user]
+//
+// create and revoke read the secret key from CLERK_SECRET_KEY and the server
+// from --server-url or CLERK_API_URL (default https://api.clerk.com/v1).
+// demo needs neither: it runs against the fake, in process. The exit status
+// is 0 on success, 1 on an API or transport error, and 2 on bad usage or
+// invalid input.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/clerkgo/signintokens/client"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitAPIError = 1
+	exitUsage    = 2
+)
+
+const usage = `usage: signintokens COMMAND [flags]
+
+commands:
+  create        create a sign-in token for a user
+  revoke        revoke a pending sign-in token
+  demo          create, show, revoke and revoke again against a fake server in process
+  fake-server   serve a fake Clerk API for tests
+
+Run 'signintokens COMMAND --help' for a command's flags and an example.
+create and revoke read CLERK_SECRET_KEY, and CLERK_API_URL or --server-url.
+`
+
+// cli is what a command may use of its environment.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(c.run(ctx, os.Args[1:]))
+}
+
+func (c cli) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usage)
+		return exitUsage
+	}
+	commands := map[string]func(context.Context, []string) int{
+		"create":      c.create,
+		"revoke":      c.revoke,
+		"demo":        c.demo,
+		"fake-server": c.fakeServer,
+	}
+	switch cmd, ok := commands[args[0]]; {
+	case ok:
+		return cmd(ctx, args[1:])
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(c.stderr, "signintokens: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+// flags returns a flag set for a command whose --help shows its synopsis
+// and an example.
+func (c cli) flags(name, synopsis, example string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: signintokens %s\n\nexample:\n  %s\n\nflags:\n", synopsis, example)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and positional arguments in any order.
+func parse(fs *flag.FlagSet, args []string) (positional []string, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// parseArgs parses a command's flags and checks that it got exactly the one
+// positional argument named arg, or none when arg is "". When ok is false
+// the command is done and exits with code.
+func (c cli) parseArgs(fs *flag.FlagSet, args []string, arg string) (positional []string, code int, ok bool) {
+	positional, err := parse(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK, false
+	case err != nil:
+		return nil, exitUsage, false // the flag package said why
+	case arg == "" && len(positional) > 0:
+		return nil, c.usageError(fs, "unexpected argument %q", positional[0]), false
+	case arg != "" && len(positional) != 1:
+		return nil, c.usageError(fs, "want one %s, got %d arguments", arg, len(positional)), false
+	}
+	return positional, exitOK, true
+}
+
+// usageError reports bad usage of a command and returns exitUsage.
+func (c cli) usageError(fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "signintokens %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.stderr, "Run 'signintokens %s --help' for usage.\n", fs.Name())
+	return exitUsage
+}
+
+// newClient returns a client configured from the environment and flags.
+func (c cli) newClient(serverURL string) (*client.Client, error) {
+	if serverURL == "" {
+		serverURL = c.getenv("CLERK_API_URL")
+	}
+	if serverURL == "" {
+		serverURL = client.DefaultServerURL
+	}
+	key := c.getenv("CLERK_SECRET_KEY")
+	if key == "" {
+		return nil, fmt.Errorf("%w: CLERK_SECRET_KEY is not set", client.ErrInvalidRequest)
+	}
+	return client.New(
+		client.WithSecretKey(key),
+		client.WithServerURL(serverURL),
+		client.WithUserAgent("signintokens-cli/"+client.Version),
+	)
+}
+
+// jsonError is how --json reports an error on stdout.
+type jsonError struct {
+	Error struct {
+		Kind       string `json:"kind"`
+		Message    string `json:"message"`
+		StatusCode int    `json:"status,omitempty"`
+		Code       string `json:"code,omitempty"`
+		TraceID    string `json:"trace_id,omitempty"`
+	} `json:"error"`
+}
+
+// fail reports err, as a line on stderr or as JSON on stdout, and returns
+// the exit status it calls for.
+func (c cli) fail(err error, asJSON bool) int {
+	status := exitAPIError
+	var out jsonError
+	out.Error.Kind, out.Error.Message = "transport", err.Error()
+	var ce *client.ClerkErrors
+	var ae *client.APIError
+	switch {
+	case errors.Is(err, client.ErrInvalidRequest):
+		status = exitUsage
+		out.Error.Kind = "invalid_request"
+	case errors.As(err, &ce):
+		out.Error.Kind, out.Error.StatusCode, out.Error.TraceID = "clerk", ce.StatusCode, ce.TraceID
+		if len(ce.Errors) > 0 {
+			out.Error.Code = ce.Errors[0].Code
+		}
+	case errors.As(err, &ae):
+		out.Error.Kind, out.Error.StatusCode = "api", ae.StatusCode
+	}
+	if asJSON {
+		c.printJSON(out)
+	} else {
+		fmt.Fprintf(c.stderr, "signintokens: %v\n", err)
+	}
+	return status
+}
+
+func (c cli) printJSON(v any) {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
