@@ -88,28 +88,40 @@ func New(opts ...Option) (*Client, error) {
 	}
 	// The headers are set on the request, not in a transport, so that Go's
 	// client drops Authorization on a redirect to another host even when the
-	// caller brings an http.Client of their own.
+	// caller brings an http.Client of their own. The keys are already in
+	// canonical form, and the values share one allocation per request.
 	headers := func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Authorization", auth)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Clerk-API-Version", signintokens.APIVersion)
-		req.Header.Set("User-Agent", userAgent)
+		v := []string{auth, "application/json", signintokens.APIVersion, userAgent}
+		req.Header["Authorization"] = v[0:1:1]
+		req.Header["Accept"] = v[1:2:2]
+		req.Header["Clerk-Api-Version"] = v[2:3:3]
+		req.Header["User-Agent"] = v[3:4:4]
 		return nil
 	}
-	raw, err := gen.NewClient(server,
-		gen.WithHTTPClient(&sender{
-			next:    cfg.httpClient,
-			policy:  cfg.retry,
-			timeout: cfg.timeout,
-			logger:  cfg.logger,
-			clock:   cfg.clock,
-		}),
-		gen.WithRequestEditorFn(headers),
-	)
+	// Creates and revokes are retried differently, so each has its own
+	// generated client over its own sender.
+	generated := func(idempotent bool) (*gen.Client, error) {
+		return gen.NewClient(server,
+			gen.WithHTTPClient(&sender{
+				idempotent: idempotent,
+				next:       cfg.httpClient,
+				policy:     cfg.retry,
+				timeout:    cfg.timeout,
+				logger:     cfg.logger,
+				clock:      cfg.clock,
+			}),
+			gen.WithRequestEditorFn(headers),
+		)
+	}
+	creates, err := generated(false)
 	if err != nil {
 		return nil, fmt.Errorf("clerk: %w", err)
 	}
-	return &Client{SignInTokens: &SignInTokensService{raw: raw, now: cfg.clock.now}}, nil
+	revokes, err := generated(true)
+	if err != nil {
+		return nil, fmt.Errorf("clerk: %w", err)
+	}
+	return &Client{SignInTokens: &SignInTokensService{creates: creates, revokes: revokes, now: cfg.clock.now}}, nil
 }
 
 // checkServerURL checks a base URL. The generated client adds the trailing

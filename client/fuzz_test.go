@@ -30,9 +30,9 @@ func FuzzAnswer(f *testing.F) {
 			var tok *SignInToken
 			var err error
 			if op == "create" {
-				tok, err = answer(op, rsp, gen.ParseCreateSignInTokenResponse, testClock(nil).now())
+				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, testClock(nil).now())
 			} else {
-				tok, err = answer(op, rsp, gen.ParseRevokeSignInTokenResponse, testClock(nil).now())
+				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, testClock(nil).now())
 			}
 			var ce *ClerkErrors
 			var ae *APIError

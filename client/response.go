@@ -1,14 +1,13 @@
 package client
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,32 +21,59 @@ const maxBodyBytes = 1 << 20
 // traceHeader is the response header in which Clerk names the request's trace.
 const traceHeader = "X-Clerk-Trace-Id"
 
-// readBody reads at most maxBodyBytes+1 bytes of body and closes it, so that
-// a body over the cap can be told apart from one exactly at it.
-func readBody(body io.ReadCloser) ([]byte, error) {
-	defer body.Close()
-	return io.ReadAll(io.LimitReader(body, maxBodyBytes+1))
+// readBody reads at most maxBodyBytes+1 bytes of a response body and closes
+// it, so that a body over the cap can be told apart from one exactly at it.
+// A body the sender already read is not read again.
+func readBody(rsp *http.Response) ([]byte, error) {
+	defer rsp.Body.Close()
+	if b, ok := rsp.Body.(*bufferedBody); ok {
+		return b.data, b.err
+	}
+	// Size the buffer from Content-Length, plus one byte so that io.EOF
+	// arrives without a second allocation.
+	size := 512
+	if n := rsp.ContentLength; n >= 0 && n <= maxBodyBytes {
+		size = int(n) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), maxBodyBytes+1)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case len(buf) > maxBodyBytes, err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+	}
 }
 
 // isJSON reports whether a Content-Type is JSON: application/json or any
-// +json type, in any case, parameters ignored.
+// application/...+json type, in any case, parameters ignored.
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
+	mt, _, _ := strings.Cut(contentType, ";")
+	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
+	if !ok || !strings.EqualFold(typ, "application") {
 		return false
 	}
-	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	return strings.EqualFold(sub, "json") ||
+		(len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json"))
 }
 
 // answer maps one HTTP answer of an operation to a SignInToken or a typed
 // error, following the responses the OpenAPI document gives the operation.
 //
-// R is the generated response type of the operation (for example
-// gen.CreateSignInTokenResponse) and parse its generated parser. The statuses
-// the document defines are read off R's JSONnnn fields, so that a status
-// added to the document and regenerated is mapped with no change here.
-func answer[R any](op string, rsp *http.Response, parse func(*http.Response) (*R, error), now time.Time) (*SignInToken, error) {
-	body, readErr := readBody(rsp.Body)
+// R is the generated response type of the operation, such as
+// gen.CreateSignInTokenResponse: its JSONnnn fields say which statuses the
+// document defines and which type each one's body has, so that a status
+// added to the document and regenerated is mapped with no change here. The
+// generated parser itself is not used: it reads bodies without a bound and
+// matches content types case-sensitively.
+func answer[R any](op string, rsp *http.Response, now time.Time) (*SignInToken, error) {
+	body, readErr := readBody(rsp)
 	rsp.Body = http.NoBody
 	ct := rsp.Header.Get("Content-Type")
 	apiErr := func(msg string, err error) *APIError {
@@ -69,33 +95,25 @@ func answer[R any](op string, rsp *http.Response, parse func(*http.Response) (*R
 		return nil, apiErr(fmt.Sprintf("response body over %d bytes", maxBodyBytes), nil)
 	}
 
-	field, documented := reflect.TypeFor[R]().FieldByName(fmt.Sprintf("JSON%d", rsp.StatusCode))
+	field, documented := jsonField(reflect.TypeFor[R](), rsp.StatusCode)
 	switch {
 	case documented && !isJSON(ct):
 		return nil, apiErr("unknown content type", nil)
 	case documented:
-		// The generated parser tests for "json" case-sensitively; the media
-		// type was already judged above, so hand it a canonical one.
-		parsed, err := parse(&http.Response{
-			StatusCode: rsp.StatusCode,
-			Header:     http.Header{"Content-Type": {"application/json"}},
-			Body:       io.NopCloser(bytes.NewReader(body)),
-		})
-		if err != nil {
+		dest := reflect.New(field.Type.Elem())
+		if err := json.Unmarshal(body, dest.Interface()); err != nil {
 			return nil, apiErr("invalid response body", err)
 		}
-		switch v := reflect.ValueOf(parsed).Elem().FieldByIndex(field.Index).Interface().(type) {
+		switch v := dest.Interface().(type) {
 		case *gen.SignInToken:
-			if v == nil || v.ID == "" {
+			if v.ID == "" {
 				return nil, apiErr("invalid response body", errNoID)
 			}
 			return (*SignInToken)(v), nil
 		case *gen.ClerkErrors:
-			if v != nil {
-				return nil, newClerkErrors(op, rsp, v)
-			}
+			return nil, newClerkErrors(op, rsp, v)
 		}
-		return nil, apiErr("invalid response body", nil)
+		return nil, apiErr("unexpected response schema", nil)
 	case rsp.StatusCode >= 400 && rsp.StatusCode < 600:
 		msg := "API error occurred"
 		var ce gen.ClerkErrors
@@ -106,6 +124,20 @@ func answer[R any](op string, rsp *http.Response, parse func(*http.Response) (*R
 	default:
 		return nil, apiErr("unknown status code", nil)
 	}
+}
+
+// jsonField finds the field JSON<status> of a generated response type: the
+// body the document defines for that status.
+func jsonField(t reflect.Type, status int) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if n, ok := strings.CutPrefix(f.Name, "JSON"); ok && f.Type.Kind() == reflect.Pointer {
+			if code, err := strconv.Atoi(n); err == nil && code == status {
+				return f, true
+			}
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 var errNoID = errors.New("sign-in token without an id")

@@ -46,26 +46,6 @@ func DefaultRetryPolicy() RetryPolicy {
 	}
 }
 
-// operation tells the retry layer which request it is sending.
-type operation struct {
-	// name is the method and path, as used in error strings and logs.
-	name string
-	// idempotent is false for requests that create something: those are
-	// retried only when the server provably did not process them.
-	idempotent bool
-}
-
-type operationKey struct{}
-
-func withOperation(ctx context.Context, op operation) context.Context {
-	return context.WithValue(ctx, operationKey{}, op)
-}
-
-func operationFrom(ctx context.Context) operation {
-	op, _ := ctx.Value(operationKey{}).(operation)
-	return op
-}
-
 // retryDecision is the outcome of shouldRetry: whether to try again, why (for
 // logs and tests), and how long to wait first.
 type retryDecision struct {
@@ -77,8 +57,8 @@ type retryDecision struct {
 // shouldRetry decides about one finished attempt. rsp is nil when the
 // request failed in transport; err is set when it failed in transport or
 // while its body was being read. retries is how many retries were already made.
-func (p RetryPolicy) shouldRetry(op operation, retries int, rsp *http.Response, err error, now time.Time, jitter func(time.Duration) time.Duration) retryDecision {
-	why, ok := retryable(op, rsp, err)
+func (p RetryPolicy) shouldRetry(idempotent bool, retries int, rsp *http.Response, err error, now time.Time, jitter func(time.Duration) time.Duration) retryDecision {
+	why, ok := retryable(idempotent, rsp, err)
 	switch {
 	case !ok:
 		return retryDecision{reason: why}
@@ -97,14 +77,14 @@ func (p RetryPolicy) shouldRetry(op operation, retries int, rsp *http.Response, 
 	return retryDecision{retry: true, reason: why, wait: wait}
 }
 
-// retryable says whether an attempt's outcome may be retried for op, and why.
-func retryable(op operation, rsp *http.Response, err error) (string, bool) {
+// retryable says whether an attempt's outcome may be retried, and why.
+func retryable(idempotent bool, rsp *http.Response, err error) (string, bool) {
 	switch {
 	case err == nil && rsp.StatusCode == http.StatusTooManyRequests:
 		// A 429 was not processed, so even a create may be sent again.
 		return "rate limited", true
 	case err == nil && (rsp.StatusCode == http.StatusBadGateway || rsp.StatusCode == http.StatusServiceUnavailable || rsp.StatusCode == http.StatusGatewayTimeout):
-		if !op.idempotent {
+		if !idempotent {
 			// The server may have made the token before failing: a second
 			// create could make a second live credential.
 			return "server error on a create", false
@@ -116,7 +96,7 @@ func retryable(op operation, rsp *http.Response, err error) (string, bool) {
 		return "tls verification failed", false
 	case notSent(err):
 		return "connection not made", true
-	case !op.idempotent:
+	case !idempotent:
 		return "transport error after the create may have been sent", false
 	case rsp != nil:
 		return "reading the answer failed", true

@@ -464,10 +464,10 @@ func TestRetryPolicy_zero(t *testing.T) {
 
 func TestRetryable_reasons(t *testing.T) {
 	t.Parallel()
-	create, revoke := operation{name: "create"}, operation{name: "revoke", idempotent: true}
+	const create, revoke = false, true
 	rsp := func(code int) *http.Response { return &http.Response{StatusCode: code, Header: http.Header{}} }
 	tests := []struct {
-		op     operation
+		op     bool
 		rsp    *http.Response
 		err    error
 		ok     bool

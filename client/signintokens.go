@@ -16,8 +16,9 @@ import (
 // SignInTokensService creates and revokes sign-in tokens. Get one from
 // Client.SignInTokens.
 type SignInTokensService struct {
-	raw *gen.Client
-	now func() time.Time
+	creates *gen.Client // never retries a create that may have been sent
+	revokes *gen.Client
+	now     func() time.Time
 }
 
 // CreateSignInTokenRequest is the body of a Create: UserID is required;
@@ -70,9 +71,8 @@ func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenR
 	case req.ExpiresInSeconds != nil && *req.ExpiresInSeconds < 1:
 		return nil, invalid("expires_in_seconds", "must be at least 1")
 	}
-	op := operation{name: "POST /sign_in_tokens", idempotent: false}
-	rsp, err := s.raw.CreateSignInToken(withOperation(ctx, op), req)
-	return call(op, rsp, err, gen.ParseCreateSignInTokenResponse, s.now)
+	rsp, err := s.creates.CreateSignInToken(ctx, req)
+	return call[gen.CreateSignInTokenResponse]("POST /sign_in_tokens", rsp, err, s.now)
 }
 
 // Revoke revokes the pending sign-in token with the given ID.
@@ -84,18 +84,19 @@ func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) 
 	if err := checkID("sign_in_token_id", signInTokenID); err != nil {
 		return nil, err
 	}
-	op := operation{name: "POST /sign_in_tokens/" + url.PathEscape(signInTokenID) + "/revoke", idempotent: true}
-	rsp, err := s.raw.RevokeSignInToken(withOperation(ctx, op), signInTokenID)
-	res, err := call(op, rsp, err, gen.ParseRevokeSignInTokenResponse, s.now)
+	rsp, err := s.revokes.RevokeSignInToken(ctx, signInTokenID)
+	op := "POST /sign_in_tokens/" + url.PathEscape(signInTokenID) + "/revoke"
+	res, err := call[gen.RevokeSignInTokenResponse](op, rsp, err, s.now)
 	return (*RevokeSignInTokenResponse)(res), err
 }
 
 // call turns what the generated client returned into a response or an error.
-func call[R any](op operation, rsp *http.Response, err error, parse func(*http.Response) (*R, error), now func() time.Time) (*CreateSignInTokenResponse, error) {
+// R is the operation's generated response type (see answer).
+func call[R any](op string, rsp *http.Response, err error, now func() time.Time) (*CreateSignInTokenResponse, error) {
 	if err != nil {
-		return nil, fmt.Errorf("clerk: %s: %w", op.name, err)
+		return nil, fmt.Errorf("clerk: %s: %w", op, err)
 	}
-	tok, err := answer(op.name, rsp, parse, now())
+	tok, err := answer[R](op, rsp, now())
 	if err != nil {
 		return nil, err
 	}

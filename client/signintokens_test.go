@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -275,24 +274,15 @@ type answerTeapot struct {
 
 func TestAnswer_statusesComeFromGeneratedType(t *testing.T) {
 	t.Parallel()
-	parse := func(rsp *http.Response) (*answerTeapot, error) {
-		// The shape of a generated parser, for the one status.
-		var dest gen.ClerkErrors
-		b, _ := io.ReadAll(rsp.Body)
-		if err := json.Unmarshal(b, &dest); err != nil {
-			return nil, err
-		}
-		return &answerTeapot{JSON418: &dest}, nil
-	}
 	rsp := newResponse(418, "application/json", notFoundJSON)
-	_, err := answer("POST /x", rsp, parse, testClock(nil).now())
+	_, err := answer[answerTeapot]("POST /x", rsp, testClock(nil).now())
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against an operation that does not document it.
 	rsp = newResponse(418, "application/json", notFoundJSON)
-	_, err = answer("POST /x", rsp, gen.ParseCreateSignInTokenResponse, testClock(nil).now())
+	_, err = answer[gen.CreateSignInTokenResponse]("POST /x", rsp, testClock(nil).now())
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)

@@ -20,11 +20,14 @@ type HTTPDoer interface {
 // attempt with its own timeout, reads the answer's body within that timeout,
 // retries as the policy allows, and logs each attempt.
 type sender struct {
-	next    HTTPDoer
-	policy  RetryPolicy
-	timeout time.Duration
-	logger  *slog.Logger
-	clock   clock
+	// idempotent is false for the sender of creates: a create is retried
+	// only when the server provably did not process it.
+	idempotent bool
+	next       HTTPDoer
+	policy     RetryPolicy
+	timeout    time.Duration
+	logger     *slog.Logger
+	clock      clock
 }
 
 // clock is the time and randomness the sender uses, replaced in tests.
@@ -39,7 +42,6 @@ type clock struct {
 // returned response's body read error, so the status code is kept.
 func (s *sender) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	op := operationFrom(ctx)
 	var wait time.Duration
 	for retries := 0; ; retries++ {
 		if retries > 0 {
@@ -62,7 +64,7 @@ func (s *sender) Do(req *http.Request) (*http.Response, error) {
 		end := s.clock.now()
 		d := retryDecision{reason: "caller's context done"}
 		if ctx.Err() == nil {
-			d = s.policy.shouldRetry(op, retries, rsp, err, end, s.clock.jitter)
+			d = s.policy.shouldRetry(s.idempotent, retries, rsp, err, end, s.clock.jitter)
 		}
 		if s.logger != nil {
 			s.log(ctx, req, rsp, err, retries+1, wait, end.Sub(start), d)
@@ -90,20 +92,27 @@ func (s *sender) attempt(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := readBody(rsp.Body)
-	rsp.Body = &bufferedBody{Reader: bytes.NewReader(body), err: err}
+	body, err := readBody(rsp)
+	rsp.Body = newBufferedBody(body, err)
 	return rsp, err
 }
 
 // bufferedBody replays a body that was read in full, or as far as it could
 // be read, and then the error that ended the reading.
 type bufferedBody struct {
-	*bytes.Reader
-	err error
+	data []byte
+	r    bytes.Reader
+	err  error
+}
+
+func newBufferedBody(data []byte, err error) *bufferedBody {
+	b := &bufferedBody{data: data, err: err}
+	b.r.Reset(data)
+	return b
 }
 
 func (b *bufferedBody) Read(p []byte) (int, error) {
-	n, err := b.Reader.Read(p)
+	n, err := b.r.Read(p)
 	if err == io.EOF && b.err != nil {
 		err = b.err
 	}
