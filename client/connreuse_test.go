@@ -1,0 +1,67 @@
+package client
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every answer, success or error, is read to its end, so that one
+// keep-alive connection carries all the calls.
+func TestClient_reusesConnection(t *testing.T) {
+	t.Parallel()
+	answers := []struct {
+		status      int
+		contentType string
+		body        string
+	}{
+		{200, "application/json", tokenJSON},
+		{404, "application/json", notFoundJSON},
+		{200, "text/plain", "not json"},
+		{422, "application/json", `{"errors":[{"message":"m","long_message":"l","code":"form_param_missing"}]}`},
+		{500, "text/html", "<html>oops</html>"},
+		{200, "application/json", `{"id":`},
+		{429, "application/json", `{"errors":[]}`},
+	}
+	var conns, n atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := answers[int(n.Add(1)-1)%len(answers)]
+		w.Header().Set("Content-Type", a.contentType)
+		w.WriteHeader(a.status)
+		_, _ = w.Write([]byte(a.body))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+"/v1"),
+		WithHTTPClient(&http.Client{Transport: tr}), WithRetryPolicy(RetryPolicy{}))
+	require.NoError(t, err)
+	var failures int
+	for i := range 100 {
+		if i%2 == 0 {
+			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_" + strconv.Itoa(i)})
+		} else {
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_"+strconv.Itoa(i))
+		}
+		if err != nil {
+			failures++
+		}
+	}
+	assert.Equal(t, int32(100), n.Load())
+	assert.Greater(t, failures, 50, "errors are part of the mix")
+	assert.Equal(t, int32(1), conns.Load(), "connections opened")
+}
