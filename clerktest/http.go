@@ -29,11 +29,14 @@ const TraceHeader = "X-Clerk-Trace-Id"
 
 // Request is one request the fake received.
 type Request struct {
+	// Method is the HTTP method, such as POST.
 	Method string
 	// Path is the escaped path, such as /v1/sign_in_tokens.
-	Path   string
+	Path string
+	// Header holds the request's headers, Authorization included.
 	Header http.Header
-	Body   []byte
+	// Body is the request's body, up to 1 MiB.
+	Body []byte
 	// Status is the status the fake answered with; 0 for a dropped connection.
 	Status int
 }

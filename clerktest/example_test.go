@@ -1,0 +1,61 @@
+package clerktest_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"time"
+
+	"github.com/clerkgo/signintokens/clerktest"
+	"github.com/clerkgo/signintokens/client"
+)
+
+// In a test, NewServer(t) does this and closes the server when the test ends;
+// New serves the same fake any other way.
+func ExampleNew() {
+	fake := clerktest.New(clerktest.WithUsers("user_1"))
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+
+	c, err := client.New(client.WithSecretKey(fake.SecretKey()), client.WithServerURL(srv.URL+"/v1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := fake.Accept(res.SignInToken.ID); err != nil { // as the user signing in would
+		log.Fatal(err)
+	}
+	tok, _ := fake.Token(res.SignInToken.ID)
+	fmt.Println(tok.UserID, tok.Status)
+	for _, r := range fake.Requests() {
+		fmt.Println(r.Method, r.Path, r.Status)
+	}
+	// Output:
+	// user_1 accepted
+	// POST /v1/sign_in_tokens 200
+}
+
+func ExampleFake_SetRateLimit() {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	fake := clerktest.New(clerktest.WithAnyUser(), clerktest.WithClock(func() time.Time { return now }))
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	fake.SetRateLimit(1, 10*time.Second)
+
+	c, err := client.New(client.WithSecretKey(fake.SecretKey()), client.WithServerURL(srv.URL+"/v1"),
+		client.WithRetryPolicy(client.RetryPolicy{}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, user := range []string{"user_1", "user_2"} {
+		_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: user})
+		fmt.Println(user, err)
+	}
+	// Output:
+	// user_1 <nil>
+	// user_2 clerk: POST /sign_in_tokens: 429 API error occurred: too_many_requests (retry after 10s)
+}
