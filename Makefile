@@ -6,7 +6,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260709024250-82a0b07e230
 BENCHCOUNT  ?= 10
 FUZZTIME    ?= 5s
 
-.PHONY: all demo test fuzz bench bench-instructions generate check-generated lint ci
+.PHONY: all demo test fuzz bench bench-instructions spec-diff generate check-generated lint ci
 
 all: test
 
@@ -42,6 +42,11 @@ bench-instructions:
 				sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; \
 		done | { read a; read c; printf '%-20s %-7s %8d instructions/op\n' $$b $$impl $$(( (c - a) / 2000 )); }; \
 	done; done
+
+## spec-diff: how the two operations differ in UPSTREAM (a Clerk OpenAPI file) from openapi.yaml
+spec-diff:
+	@test -n "$(UPSTREAM)" || { echo 'usage: make spec-diff UPSTREAM=path/to/clerk-bapi.yml' >&2; exit 2; }
+	$(GO) run ./internal/specdiff openapi.yaml $(UPSTREAM)
 
 ## generate: regenerate package gen from openapi.yaml
 generate:
