@@ -27,12 +27,12 @@ func FuzzAnswer(f *testing.F) {
 		}
 		for _, op := range []string{"create", "revoke"} {
 			rsp := newResponse(status, contentType, string(body))
-			var tok *SignInToken
+			var tok *gen.SignInToken
 			var err error
 			if op == "create" {
-				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, testClock(nil).now())
+				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, testClock(nil).now(), hasID)
 			} else {
-				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, testClock(nil).now())
+				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, testClock(nil).now(), hasID)
 			}
 			var ce *ClerkErrors
 			var ae *APIError

@@ -63,16 +63,18 @@ func isJSON(contentType string) bool {
 		(len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json"))
 }
 
-// answer maps one HTTP answer of an operation to a SignInToken or a typed
-// error, following the responses the OpenAPI document gives the operation.
+// answer maps one HTTP answer of an operation to its success body T (a
+// generated model, such as gen.SignInToken) or a typed error, following the
+// responses the OpenAPI document gives the operation.
 //
 // R is the generated response type of the operation, such as
 // gen.CreateSignInTokenResponse: its JSONnnn fields say which statuses the
 // document defines and which type each one's body has, so that a status
 // added to the document and regenerated is mapped with no change here. The
 // generated parser itself is not used: it reads bodies without a bound and
-// matches content types case-sensitively.
-func answer[R any](op string, rsp *http.Response, now time.Time) (*SignInToken, error) {
+// matches content types case-sensitively. check rejects a success body that
+// decodes but cannot be used, such as a token without an ID.
+func answer[R, T any](op string, rsp *http.Response, now time.Time, check func(*T) error) (*T, error) {
 	body, readErr := readBody(rsp)
 	rsp.Body = http.NoBody
 	ct := rsp.Header.Get("Content-Type")
@@ -105,11 +107,11 @@ func answer[R any](op string, rsp *http.Response, now time.Time) (*SignInToken, 
 			return nil, apiErr("invalid response body", err)
 		}
 		switch v := dest.Interface().(type) {
-		case *gen.SignInToken:
-			if v.ID == "" {
-				return nil, apiErr("invalid response body", errNoID)
+		case *T:
+			if err := check(v); err != nil {
+				return nil, apiErr("invalid response body", err)
 			}
-			return (*SignInToken)(v), nil
+			return v, nil
 		case *gen.ClerkErrors:
 			return nil, newClerkErrors(op, rsp, v)
 		}
@@ -140,7 +142,13 @@ func jsonField(t reflect.Type, status int) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
-var errNoID = errors.New("sign-in token without an id")
+// hasID rejects a sign-in token without an ID.
+func hasID(t *gen.SignInToken) error {
+	if t.ID == "" {
+		return errors.New("sign-in token without an id")
+	}
+	return nil
+}
 
 func newClerkErrors(op string, rsp *http.Response, v *gen.ClerkErrors) *ClerkErrors {
 	e := &ClerkErrors{

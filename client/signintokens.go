@@ -96,7 +96,7 @@ func call[R any](op string, rsp *http.Response, err error, now func() time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("clerk: %s: %w", op, err)
 	}
-	tok, err := answer[R](op, rsp, now())
+	tok, err := answer[R](op, rsp, now(), hasID)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func call[R any](op string, rsp *http.Response, err error, now func() time.Time)
 		StatusCode:  rsp.StatusCode,
 		ContentType: rsp.Header.Get("Content-Type"),
 		RawResponse: rsp,
-		SignInToken: tok,
+		SignInToken: (*SignInToken)(tok),
 	}, nil
 }
 
