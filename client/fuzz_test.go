@@ -30,9 +30,9 @@ func FuzzAnswer(f *testing.F) {
 			var tok *gen.SignInToken
 			var err error
 			if op == "create" {
-				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, testClock(nil).now(), hasID)
+				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, nil, testClock(nil).now(), hasID)
 			} else {
-				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, testClock(nil).now(), hasID)
+				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, nil, testClock(nil).now(), hasID)
 			}
 			var ce *ClerkErrors
 			var ae *APIError

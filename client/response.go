@@ -74,7 +74,13 @@ func isJSON(contentType string) bool {
 // generated parser itself is not used: it reads bodies without a bound and
 // matches content types case-sensitively. check rejects a success body that
 // decodes but cannot be used, such as a token without an ID.
-func answer[R, T any](op string, rsp *http.Response, now time.Time, check func(*T) error) (*T, error) {
+//
+// err is what the generated client returned with rsp: a transport error is
+// returned wrapped, so that errors.Is still sees context errors.
+func answer[R, T any](op string, rsp *http.Response, err error, now time.Time, check func(*T) error) (*T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("clerk: %s: %w", op, err)
+	}
 	body, readErr := readBody(rsp)
 	rsp.Body = http.NoBody
 	ct := rsp.Header.Get("Content-Type")

@@ -93,10 +93,7 @@ func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) 
 // call turns what the generated client returned into a response or an error.
 // R is the operation's generated response type (see answer).
 func call[R any](op string, rsp *http.Response, err error, now func() time.Time) (*CreateSignInTokenResponse, error) {
-	if err != nil {
-		return nil, fmt.Errorf("clerk: %s: %w", op, err)
-	}
-	tok, err := answer[R](op, rsp, now(), hasID)
+	tok, err := answer[R](op, rsp, err, now(), hasID)
 	if err != nil {
 		return nil, err
 	}

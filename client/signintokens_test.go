@@ -275,14 +275,14 @@ type answerTeapot struct {
 func TestAnswer_statusesComeFromGeneratedType(t *testing.T) {
 	t.Parallel()
 	rsp := newResponse(418, "application/json", notFoundJSON)
-	_, err := answer[answerTeapot]("POST /x", rsp, testClock(nil).now(), hasID)
+	_, err := answer[answerTeapot]("POST /x", rsp, nil, testClock(nil).now(), hasID)
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against an operation that does not document it.
 	rsp = newResponse(418, "application/json", notFoundJSON)
-	_, err = answer[gen.CreateSignInTokenResponse]("POST /x", rsp, testClock(nil).now(), hasID)
+	_, err = answer[gen.CreateSignInTokenResponse]("POST /x", rsp, nil, testClock(nil).now(), hasID)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)
