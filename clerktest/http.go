@@ -135,34 +135,42 @@ func baseURLFrom(ctx context.Context) string {
 	return s
 }
 
-// statusWriter remembers the status written.
+// statusWriter reports the status as it is written: before the client can
+// read the answer, so that Requests never lags behind what a client saw.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	wrote    bool
+	onStatus func(int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
+	if !w.wrote {
+		w.wrote = true
+		w.onStatus(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// record keeps each request and its status, gives it a trace ID, and tells
-// the handlers the server's own base URL.
+// record keeps each request as it arrives, and its status once written;
+// gives it a trace ID; and tells the handlers the server's own base URL.
 func (f *Fake) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.mu.Lock()
+		i := len(f.requests)
+		f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
+		f.mu.Unlock()
+
 		trace := "trace_" + randomHex(8)
 		w.Header().Set(TraceHeader, trace)
 		scheme := "http"
@@ -171,13 +179,12 @@ func (f *Fake) record(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), traceKey{}, trace)
 		ctx = context.WithValue(ctx, baseURLKey{}, scheme+"://"+r.Host)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, onStatus: func(code int) {
+			f.mu.Lock()
+			f.requests[i].Status = code
+			f.mu.Unlock()
+		}}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		f.mu.Lock()
-		f.requests = append(f.requests, Request{
-			Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body, Status: sw.status,
-		})
-		f.mu.Unlock()
 	})
 }
 

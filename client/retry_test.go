@@ -143,14 +143,14 @@ func TestSender_retries(t *testing.T) {
 			check: apiError(429, "API error occurred: status_429", 2*time.Second),
 		},
 		{
-			name: "create attempt timing out is not retried", create: true, timeout: 20 * time.Millisecond,
+			name: "create attempt timing out is not retried", create: true, timeout: 250 * time.Millisecond,
 			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 1,
 			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
 			},
 		},
 		{
-			name: "revoke attempt timing out is retried", timeout: 20 * time.Millisecond,
+			name: "revoke attempt timing out is retried", timeout: 250 * time.Millisecond,
 			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 2,
 			waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
 		},
@@ -298,7 +298,7 @@ func TestSender_contextDeadline(t *testing.T) {
 	defer cancel()
 	_, err := f.client(t).SignInTokens.Revoke(ctx, "sit_2aBcD")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Len(t, s.attempts(), 1)
+	assert.LessOrEqual(t, len(s.attempts()), 1, "never retried") // the deadline may pass before the request arrives
 	assert.Empty(t, f.waits.all())
 }
 
