@@ -16,6 +16,7 @@ import (
 
 	"github.com/clerkgo/signintokens"
 	"github.com/clerkgo/signintokens/gen"
+	"golang.org/x/time/rate"
 )
 
 // DefaultServerURL is the base URL of Clerk's Backend API.
@@ -40,6 +41,8 @@ type config struct {
 	userAgent    string
 	logger       *slog.Logger
 	insecureHTTP bool
+	rateLimit    float64
+	rateBurst    int
 	clock        clock
 }
 
@@ -80,6 +83,13 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.retry.MaxRetries < 0 {
 		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
 	}
+	th := &throttle{}
+	switch {
+	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
+		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
+	case cfg.rateLimit > 0:
+		th.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+	}
 
 	auth := "Bearer " + cfg.secretKey
 	userAgent := fmt.Sprintf("signintokens-go/%s (%s)", Version, runtime.Version())
@@ -104,6 +114,7 @@ func New(opts ...Option) (*Client, error) {
 		return gen.NewClient(server,
 			gen.WithHTTPClient(&sender{
 				idempotent: idempotent,
+				throttle:   th,
 				next:       cfg.httpClient,
 				policy:     cfg.retry,
 				timeout:    cfg.timeout,

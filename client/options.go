@@ -54,6 +54,15 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// WithRateLimit lets at most requestsPerSecond attempts start per second,
+// with bursts of up to burst, across every call of the client (retries
+// included); waiting honours each call's context. Clerk allows 100 requests
+// per 10 s on development instances and 1,000 per 10 s in production.
+// Default: no limit.
+func WithRateLimit(requestsPerSecond float64, burst int) Option {
+	return func(c *config) { c.rateLimit, c.rateBurst = requestsPerSecond, burst }
+}
+
 // WithInsecureHTTP allows a plain http server URL on a host that is not a
 // loopback address. The secret key then crosses the network unencrypted.
 // Default: off.

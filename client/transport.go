@@ -23,6 +23,7 @@ type sender struct {
 	// idempotent is false for the sender of creates: a create is retried
 	// only when the server provably did not process it.
 	idempotent bool
+	throttle   *throttle // shared by the client's senders
 	next       HTTPDoer
 	policy     RetryPolicy
 	timeout    time.Duration
@@ -42,11 +43,13 @@ type clock struct {
 // returned response's body read error, so the status code is kept.
 func (s *sender) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	var wait time.Duration
+	var wait, sleepFor time.Duration
 	for retries := 0; ; retries++ {
 		if retries > 0 {
-			if err := s.clock.sleep(ctx, wait); err != nil {
-				return nil, err
+			if sleepFor > 0 {
+				if err := s.clock.sleep(ctx, sleepFor); err != nil {
+					return nil, err
+				}
 			}
 			if req.GetBody != nil {
 				body, err := req.GetBody()
@@ -55,6 +58,9 @@ func (s *sender) Do(req *http.Request) (*http.Response, error) {
 				}
 				req.Body = body
 			}
+		}
+		if err := s.throttle.wait(ctx, s.clock); err != nil {
+			return nil, err
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -75,7 +81,13 @@ func (s *sender) Do(req *http.Request) (*http.Response, error) {
 			}
 			return nil, err
 		}
-		wait = d.wait
+		wait, sleepFor = d.wait, d.wait
+		if err == nil && rsp.StatusCode == http.StatusTooManyRequests {
+			// The server is limiting this client, not this call: every
+			// call waits, and this one waits there with the others.
+			s.throttle.pause(end.Add(d.wait))
+			sleepFor = 0
+		}
 	}
 }
 
