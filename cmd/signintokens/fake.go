@@ -44,7 +44,7 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 	usersFile := fs.String("users", "", "a file of user IDs that exist, one per line")
 	anyUser := fs.Bool("any-user", false, "make every user_... ID exist")
 	key := fs.String("secret-key", "", "the key clients must send (default: a random sk_test_ key, printed)")
-	if _, code, ok := c.parseArgs(fs, args, ""); !ok {
+	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
 	}
 	opts := []clerktest.Option{}
@@ -97,7 +97,7 @@ func readUsers(path string) ([]string, error) {
 // demo runs the whole flow against a fake in process: no key, no network.
 func (c cli) demo(ctx context.Context, args []string) int {
 	fs := c.flags("demo", "demo", "signintokens demo")
-	if _, code, ok := c.parseArgs(fs, args, ""); !ok {
+	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
 	}
 	const user = "user_demo"

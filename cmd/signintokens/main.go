@@ -48,14 +48,19 @@ create and revoke read CLERK_SECRET_KEY, and CLERK_API_URL or --server-url.
 
 // cli is what a command may use of its environment.
 type cli struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
+	progress       io.Writer // a terminal for progress bars, or nil
 	getenv         func(string) string
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c := cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	c := cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	if isTerminal(os.Stderr) {
+		c.progress = os.Stderr
+	}
 	os.Exit(c.run(ctx, os.Args[1:]))
 }
 
@@ -108,20 +113,20 @@ func parse(fs *flag.FlagSet, args []string) (positional []string, err error) {
 	}
 }
 
-// parseArgs parses a command's flags and checks that it got exactly the one
-// positional argument named arg, or none when arg is "". When ok is false
-// the command is done and exits with code.
-func (c cli) parseArgs(fs *flag.FlagSet, args []string, arg string) (positional []string, code int, ok bool) {
+// parseArgs parses a command's flags and takes at most max positional
+// arguments, named name in the usage error. When ok is false the command is
+// done and exits with code.
+func (c cli) parseArgs(fs *flag.FlagSet, args []string, max int, name string) (positional []string, code int, ok bool) {
 	positional, err := parse(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return nil, exitOK, false
 	case err != nil:
 		return nil, exitUsage, false // the flag package said why
-	case arg == "" && len(positional) > 0:
+	case len(positional) > max && max == 0:
 		return nil, c.usageError(fs, "unexpected argument %q", positional[0]), false
-	case arg != "" && len(positional) != 1:
-		return nil, c.usageError(fs, "want one %s, got %d arguments", arg, len(positional)), false
+	case len(positional) > max:
+		return nil, c.usageError(fs, "want one %s, got %d arguments", name, len(positional)), false
 	}
 	return positional, exitOK, true
 }
@@ -134,7 +139,7 @@ func (c cli) usageError(fs *flag.FlagSet, format string, args ...any) int {
 }
 
 // newClient returns a client configured from the environment and flags.
-func (c cli) newClient(serverURL string) (*client.Client, error) {
+func (c cli) newClient(serverURL string, opts ...client.Option) (*client.Client, error) {
 	if serverURL == "" {
 		serverURL = c.getenv("CLERK_API_URL")
 	}
@@ -145,46 +150,53 @@ func (c cli) newClient(serverURL string) (*client.Client, error) {
 	if key == "" {
 		return nil, fmt.Errorf("%w: CLERK_SECRET_KEY is not set", client.ErrInvalidRequest)
 	}
-	return client.New(
+	return client.New(append([]client.Option{
 		client.WithSecretKey(key),
 		client.WithServerURL(serverURL),
-		client.WithUserAgent("signintokens-cli/"+client.Version),
-	)
+		client.WithUserAgent("signintokens-cli/" + client.Version),
+	}, opts...)...)
+}
+
+// errorInfo describes an error for scripts.
+type errorInfo struct {
+	Kind       string `json:"kind"` // invalid_request, clerk, api or transport
+	Message    string `json:"message"`
+	StatusCode int    `json:"status,omitempty"`
+	Code       string `json:"code,omitempty"`
+	TraceID    string `json:"trace_id,omitempty"`
 }
 
 // jsonError is how --json reports an error on stdout.
 type jsonError struct {
-	Error struct {
-		Kind       string `json:"kind"`
-		Message    string `json:"message"`
-		StatusCode int    `json:"status,omitempty"`
-		Code       string `json:"code,omitempty"`
-		TraceID    string `json:"trace_id,omitempty"`
-	} `json:"error"`
+	Error errorInfo `json:"error"`
+}
+
+// describe says what kind of error err is, and the exit status it calls for.
+func describe(err error) (errorInfo, int) {
+	info := errorInfo{Kind: "transport", Message: err.Error()}
+	var ce *client.ClerkErrors
+	var ae *client.APIError
+	switch {
+	case errors.Is(err, client.ErrInvalidRequest):
+		info.Kind = "invalid_request"
+		return info, exitUsage
+	case errors.As(err, &ce):
+		info.Kind, info.StatusCode, info.TraceID = "clerk", ce.StatusCode, ce.TraceID
+		if len(ce.Errors) > 0 {
+			info.Code = ce.Errors[0].Code
+		}
+	case errors.As(err, &ae):
+		info.Kind, info.StatusCode = "api", ae.StatusCode
+	}
+	return info, exitAPIError
 }
 
 // fail reports err, as a line on stderr or as JSON on stdout, and returns
 // the exit status it calls for.
 func (c cli) fail(err error, asJSON bool) int {
-	status := exitAPIError
-	var out jsonError
-	out.Error.Kind, out.Error.Message = "transport", err.Error()
-	var ce *client.ClerkErrors
-	var ae *client.APIError
-	switch {
-	case errors.Is(err, client.ErrInvalidRequest):
-		status = exitUsage
-		out.Error.Kind = "invalid_request"
-	case errors.As(err, &ce):
-		out.Error.Kind, out.Error.StatusCode, out.Error.TraceID = "clerk", ce.StatusCode, ce.TraceID
-		if len(ce.Errors) > 0 {
-			out.Error.Code = ce.Errors[0].Code
-		}
-	case errors.As(err, &ae):
-		out.Error.Kind, out.Error.StatusCode = "api", ae.StatusCode
-	}
+	info, status := describe(err)
 	if asJSON {
-		c.printJSON(out)
+		c.printJSON(jsonError{Error: info})
 	} else {
 		fmt.Fprintf(c.stderr, "signintokens: %v\n", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,19 +11,69 @@ import (
 	"github.com/clerkgo/signintokens/gen"
 )
 
+// bulkFlags are the flags of a run over a file of IDs.
+type bulkFlags struct {
+	from, resume *string
+	concurrency  *int
+	rate         *float64
+}
+
+func addBulkFlags(fs *flag.FlagSet, what string) bulkFlags {
+	return bulkFlags{
+		from:        fs.String("from", "", "for each "+what+" in FILE (one per line, or a CSV with a header; - for stdin); prints JSON Lines"),
+		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's output"),
+		concurrency: fs.Int("concurrency", 4, "with --from: calls at once"),
+		rate:        fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
+	}
+}
+
+// check validates the bulk flags; ok false means exit with code.
+func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
+	switch {
+	case *b.concurrency < 1:
+		return c.usageError(fs, "--concurrency must be at least 1"), false
+	case *b.rate < 0:
+		return c.usageError(fs, "--rate must not be negative"), false
+	case *b.from == "" && *b.resume != "":
+		return c.usageError(fs, "--resume goes with --from"), false
+	}
+	return exitOK, true
+}
+
+// clientOptions are the client options of a bulk run: the rate limit, and
+// retries enough to ride out a few rate-limit windows.
+func (b bulkFlags) clientOptions() []client.Option {
+	policy := client.DefaultRetryPolicy()
+	policy.MaxRetries = bulkRetries
+	opts := []client.Option{client.WithRetryPolicy(policy)}
+	if *b.rate > 0 {
+		opts = append(opts, client.WithRateLimit(*b.rate, 1))
+	}
+	return opts
+}
+
 func (c cli) create(ctx context.Context, args []string) int {
-	fs := c.flags("create", "create --user-id USER [--org-id ORG] [--expires-in 1h] [--json] [--show-token]",
-		"CLERK_SECRET_KEY=sk_test_... signintokens create --user-id user_12345 --expires-in 24h")
-	userID := fs.String("user-id", "", "the user who may sign in with the token (required)")
+	fs := c.flags("create", "create --user-id USER [--org-id ORG] [--expires-in 1h] [--json] [--show-token]\n"+
+		"       signintokens create --from FILE [--resume OUT] [--concurrency 4] [--rate 9] [--org-id ORG] [--expires-in 1h]",
+		"CLERK_SECRET_KEY=sk_test_... signintokens create --user-id user_12345 --expires-in 24h\n"+
+			"  CLERK_SECRET_KEY=sk_test_... signintokens create --from users.txt --resume out.jsonl >> out.jsonl")
+	userID := fs.String("user-id", "", "the user who may sign in with the token (required without --from)")
 	orgID := fs.String("org-id", "", "an organization to make active on sign-in")
 	expiresIn := fs.String("expires-in", "", "how long the token stays valid, as 1h30m or seconds (default 30 days)")
 	asJSON := fs.Bool("json", false, "print the token as JSON")
 	showToken := fs.Bool("show-token", false, "also print the token itself (a credential); the URL is always printed")
 	serverURL := fs.String("server-url", "", "the API's base URL (default $CLERK_API_URL, else https://api.clerk.com/v1)")
-	if _, code, ok := c.parseArgs(fs, args, ""); !ok {
+	bf := addBulkFlags(fs, "user ID")
+	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
 	}
-	if *userID == "" {
+	if code, ok := bf.check(c, fs); !ok {
+		return code
+	}
+	switch {
+	case *bf.from != "" && *userID != "":
+		return c.usageError(fs, "give --user-id or --from, not both")
+	case *bf.from == "" && *userID == "":
 		return c.usageError(fs, "--user-id is required")
 	}
 	req := client.CreateSignInTokenRequest{UserID: *userID}
@@ -35,6 +86,21 @@ func (c cli) create(ctx context.Context, args []string) int {
 			return c.usageError(fs, "--expires-in: %v", err)
 		}
 		req.ExpiresInSeconds = &secs
+	}
+	if *bf.from != "" {
+		cl, err := c.newClient(*serverURL, bf.clientOptions()...)
+		if err != nil {
+			return c.fail(err, false)
+		}
+		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+			r := req
+			r.UserID = id
+			res, err := cl.SignInTokens.Create(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			return res.SignInToken, nil
+		}}, *bf.from, *bf.resume, *bf.concurrency)
 	}
 	cl, err := c.newClient(*serverURL)
 	if err != nil {
@@ -49,13 +115,37 @@ func (c cli) create(ctx context.Context, args []string) int {
 }
 
 func (c cli) revoke(ctx context.Context, args []string) int {
-	fs := c.flags("revoke", "revoke SIGN_IN_TOKEN_ID [--json]",
+	fs := c.flags("revoke", "revoke SIGN_IN_TOKEN_ID [--json]\n"+
+		"       signintokens revoke --from FILE [--resume OUT] [--concurrency 4] [--rate 9]",
 		"CLERK_SECRET_KEY=sk_test_... signintokens revoke sit_2aBcD")
 	asJSON := fs.Bool("json", false, "print the token as JSON")
 	serverURL := fs.String("server-url", "", "the API's base URL (default $CLERK_API_URL, else https://api.clerk.com/v1)")
-	rest, code, ok := c.parseArgs(fs, args, "SIGN_IN_TOKEN_ID")
+	bf := addBulkFlags(fs, "sign-in token ID")
+	rest, code, ok := c.parseArgs(fs, args, 1, "SIGN_IN_TOKEN_ID")
 	if !ok {
 		return code
+	}
+	if code, ok := bf.check(c, fs); !ok {
+		return code
+	}
+	switch {
+	case *bf.from != "" && len(rest) > 0:
+		return c.usageError(fs, "give SIGN_IN_TOKEN_ID or --from, not both")
+	case *bf.from == "" && len(rest) == 0:
+		return c.usageError(fs, "want one SIGN_IN_TOKEN_ID, got 0 arguments")
+	}
+	if *bf.from != "" {
+		cl, err := c.newClient(*serverURL, bf.clientOptions()...)
+		if err != nil {
+			return c.fail(err, false)
+		}
+		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+			res, err := cl.SignInTokens.Revoke(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return res.SignInToken, nil
+		}}, *bf.from, *bf.resume, *bf.concurrency)
 	}
 	cl, err := c.newClient(*serverURL)
 	if err != nil {
