@@ -42,6 +42,14 @@
 // RetryAfter says how long to wait. Other 4xx answers, a cancelled or expired
 // context and TLS verification failures are never retried.
 //
+// # Rate limits
+//
+// Clerk allows 100 requests per 10 s on development instances and 1,000 per
+// 10 s in production, and answers 429 with Retry-After past that. A 429
+// pauses every call of the Client until its Retry-After, so that concurrent
+// calls wait once, together, instead of each meeting the limit on its own.
+// WithRateLimit spaces all attempts of a Client, retries included.
+//
 // # Secrets
 //
 // The secret key is sent only in the Authorization header, set on each

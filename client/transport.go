@@ -16,9 +16,10 @@ type HTTPDoer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// sender is the HTTPDoer the generated client is given. It sends each
-// attempt with its own timeout, reads the answer's body within that timeout,
-// retries as the policy allows, and logs each attempt.
+// sender is the HTTPDoer the generated client is given. Each attempt waits
+// for the client's throttle, is sent with its own timeout and has its body
+// read within it; the sender retries as the policy allows and logs each
+// attempt.
 type sender struct {
 	// idempotent is false for the sender of creates: a create is retried
 	// only when the server provably did not process it.

@@ -287,3 +287,29 @@ func TestProgressLine(t *testing.T) {
 	assert.Equal(t, "[ 60%] 450 done, 50 failed, 100/s, 4s left", progressLine(st, 1000, 5*time.Second))
 	assert.Equal(t, "450 done, 50 failed, 100/s", progressLine(st, -1, 5*time.Second))
 }
+
+// BenchmarkCreateFrom2000 times a bulk run of 2,000 users against a fake
+// limited to 500 requests per second, the client limited to the same rate:
+// the limit's minimum is 4 s. It reports seconds per run.
+func BenchmarkCreateFrom2000(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "users.txt")
+	var users strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&users, "user_%05d\n", i)
+	}
+	require.NoError(b, os.WriteFile(path, []byte(users.String()), 0o600))
+	for b.Loop() {
+		srv := clerktest.NewServer(b, clerktest.WithAnyUser())
+		srv.SetRateLimit(500, time.Second)
+		var out, errOut bytes.Buffer
+		c := cli{stdout: &out, stderr: &errOut, getenv: func(k string) string {
+			return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey, "CLERK_API_URL": srv.URL}[k]
+		}}
+		start := time.Now()
+		if code := c.run(context.Background(), []string{"create", "--from", path, "--rate", "500", "--concurrency", "8"}); code != 0 {
+			b.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/run")
+		srv.Close()
+	}
+}
