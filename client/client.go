@@ -138,22 +138,23 @@ func New(opts ...Option) (*Client, error) {
 // checkServerURL checks a base URL. The generated client adds the trailing
 // slash that keeps the URL's path when an operation's path is added.
 func checkServerURL(s string, insecureHTTP bool) (string, error) {
+	const field = "server URL"
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("%w: server URL: not a URL", ErrInvalidRequest)
+		return "", invalid(field, "is not a URL")
 	case u.Scheme != "https" && u.Scheme != "http":
-		return "", fmt.Errorf("%w: server URL: must be an absolute http or https URL", ErrInvalidRequest)
+		return "", invalid(field, "must be an absolute http or https URL")
 	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("%w: server URL: must have a host", ErrInvalidRequest)
+		return "", invalid(field, "must have a host")
 	case u.User != nil:
-		return "", fmt.Errorf("%w: server URL: must not hold user information", ErrInvalidRequest)
+		return "", invalid(field, "must not hold user information")
 	case u.RawQuery != "" || u.ForceQuery:
-		return "", fmt.Errorf("%w: server URL: must not have a query", ErrInvalidRequest)
+		return "", invalid(field, "must not have a query")
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return "", fmt.Errorf("%w: server URL: must not have a fragment", ErrInvalidRequest)
+		return "", invalid(field, "must not have a fragment")
 	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
-		return "", fmt.Errorf("%w: server URL: plain http is allowed only for a loopback host (see WithInsecureHTTP)", ErrInvalidRequest)
+		return "", invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
 	}
 	return s, nil
 }

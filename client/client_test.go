@@ -40,19 +40,19 @@ func TestNew_serverURL(t *testing.T) {
 	bad := []struct{ url, want string }{
 		{"api.clerk.com/v1", "must be an absolute http or https URL"},
 		{"ftp://api.clerk.com/v1", "must be an absolute http or https URL"},
-		{"://nope", "not a URL"},
+		{"://nope", "is not a URL"},
 		{"https://", "must have a host"},
 		{"https://:443/v1", "must have a host"},
 		{"https://api.clerk.com/v1?x=1", "must not have a query"},
 		{"https://api.clerk.com/v1?", "must not have a query"},
 		{"https://api.clerk.com/v1#top", "must not have a fragment"},
 		{"https://user:pw@api.clerk.com/v1", "must not hold user information"},
-		{"http://api.clerk.com/v1", "plain http is allowed only for a loopback host"},
+		{"http://api.clerk.com/v1", "must use https unless the host is a loopback address"},
 	}
 	for _, tt := range bad {
 		_, err := New(WithSecretKey(testKey), WithServerURL(tt.url))
 		require.ErrorIs(t, err, ErrInvalidRequest, tt.url)
-		assert.Contains(t, err.Error(), "server URL: "+tt.want, tt.url)
+		assert.Contains(t, err.Error(), "clerk: invalid request: server URL "+tt.want, tt.url)
 		assert.NotContains(t, err.Error(), "pw", tt.url)
 	}
 	good := []string{"https://api.clerk.com/v1", "http://localhost:8080", "http://127.0.0.1/v1/", "http://[::1]:1/v1"}
