@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,47 @@ const defaultRate = 9
 // bulkRetries is how often a bulk call is retried: enough to ride out a few
 // rate-limit windows, each of which pauses the whole run together.
 const bulkRetries = 5
+
+// bulkFlags are the flags of a run over a file of IDs.
+type bulkFlags struct {
+	from, resume *string
+	concurrency  *int
+	rate         *float64
+}
+
+func addBulkFlags(fs *flag.FlagSet, what string) bulkFlags {
+	return bulkFlags{
+		from:        fs.String("from", "", "for each "+what+" in FILE (one per line, or a CSV with a header; - for stdin); prints JSON Lines"),
+		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's output"),
+		concurrency: fs.Int("concurrency", 4, "with --from: calls at once"),
+		rate:        fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
+	}
+}
+
+// check validates the bulk flags; ok false means exit with code.
+func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
+	switch {
+	case *b.concurrency < 1:
+		return c.usageError(fs, "--concurrency must be at least 1"), false
+	case *b.rate < 0:
+		return c.usageError(fs, "--rate must not be negative"), false
+	case *b.from == "" && *b.resume != "":
+		return c.usageError(fs, "--resume goes with --from"), false
+	}
+	return exitOK, true
+}
+
+// clientOptions are the client options of a bulk run: the rate limit, and
+// retries enough to ride out a few rate-limit windows.
+func (b bulkFlags) clientOptions() []client.Option {
+	policy := client.DefaultRetryPolicy()
+	policy.MaxRetries = bulkRetries
+	opts := []client.Option{client.WithRetryPolicy(policy)}
+	if *b.rate > 0 {
+		opts = append(opts, client.WithRateLimit(*b.rate, 1))
+	}
+	return opts
+}
 
 // bulkJob is one kind of bulk run: what an input line names, and what to do
 // with it.
@@ -317,9 +359,19 @@ func progressLine(st bulkStats, total int, elapsed time.Duration) string {
 	return s
 }
 
-// bulk runs job over the IDs in from ("-": stdin), writes JSON Lines to
-// stdout, a progress bar to stderr when it is a terminal, and a summary.
-func (c cli) bulk(ctx context.Context, job bulkJob, from, resume string, concurrency int) int {
+// bulk runs call, on one client configured by the bulk flags, for each ID in
+// the --from file (column names the IDs), writes JSON Lines to stdout, a
+// progress bar to stderr when it is a terminal, and a summary.
+func (c cli) bulk(ctx context.Context, name, column, serverURL string, bf bulkFlags,
+	call func(context.Context, *client.Client, string) (*client.SignInToken, error)) int {
+	cl, err := c.newClient(serverURL, bf.clientOptions()...)
+	if err != nil {
+		return c.fail(err, false)
+	}
+	job := bulkJob{name: name, column: column, do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+		return call(ctx, cl, id)
+	}}
+	from, resume, concurrency := *bf.from, *bf.resume, *bf.concurrency
 	skip := map[string]bool{}
 	if resume != "" {
 		var err error

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 	"time"
@@ -10,47 +9,6 @@ import (
 	"github.com/clerkgo/signintokens/client"
 	"github.com/clerkgo/signintokens/gen"
 )
-
-// bulkFlags are the flags of a run over a file of IDs.
-type bulkFlags struct {
-	from, resume *string
-	concurrency  *int
-	rate         *float64
-}
-
-func addBulkFlags(fs *flag.FlagSet, what string) bulkFlags {
-	return bulkFlags{
-		from:        fs.String("from", "", "for each "+what+" in FILE (one per line, or a CSV with a header; - for stdin); prints JSON Lines"),
-		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's output"),
-		concurrency: fs.Int("concurrency", 4, "with --from: calls at once"),
-		rate:        fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
-	}
-}
-
-// check validates the bulk flags; ok false means exit with code.
-func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
-	switch {
-	case *b.concurrency < 1:
-		return c.usageError(fs, "--concurrency must be at least 1"), false
-	case *b.rate < 0:
-		return c.usageError(fs, "--rate must not be negative"), false
-	case *b.from == "" && *b.resume != "":
-		return c.usageError(fs, "--resume goes with --from"), false
-	}
-	return exitOK, true
-}
-
-// clientOptions are the client options of a bulk run: the rate limit, and
-// retries enough to ride out a few rate-limit windows.
-func (b bulkFlags) clientOptions() []client.Option {
-	policy := client.DefaultRetryPolicy()
-	policy.MaxRetries = bulkRetries
-	opts := []client.Option{client.WithRetryPolicy(policy)}
-	if *b.rate > 0 {
-		opts = append(opts, client.WithRateLimit(*b.rate, 1))
-	}
-	return opts
-}
 
 func (c cli) create(ctx context.Context, args []string) int {
 	fs := c.flags("create", "create --user-id USER [--org-id ORG] [--expires-in 1h] [--json] [--show-token]\n"+
@@ -88,11 +46,7 @@ func (c cli) create(ctx context.Context, args []string) int {
 		req.ExpiresInSeconds = &secs
 	}
 	if *bf.from != "" {
-		cl, err := c.newClient(*serverURL, bf.clientOptions()...)
-		if err != nil {
-			return c.fail(err, false)
-		}
-		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+		return c.bulk(ctx, "create", "user_id", *serverURL, bf, func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 			r := req
 			r.UserID = id
 			res, err := cl.SignInTokens.Create(ctx, r)
@@ -100,7 +54,7 @@ func (c cli) create(ctx context.Context, args []string) int {
 				return nil, err
 			}
 			return res.SignInToken, nil
-		}}, *bf.from, *bf.resume, *bf.concurrency)
+		})
 	}
 	cl, err := c.newClient(*serverURL)
 	if err != nil {
@@ -135,17 +89,13 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 		return c.usageError(fs, "want one SIGN_IN_TOKEN_ID, got 0 arguments")
 	}
 	if *bf.from != "" {
-		cl, err := c.newClient(*serverURL, bf.clientOptions()...)
-		if err != nil {
-			return c.fail(err, false)
-		}
-		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+		return c.bulk(ctx, "revoke", "sign_in_token_id", *serverURL, bf, func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 			res, err := cl.SignInTokens.Revoke(ctx, id)
 			if err != nil {
 				return nil, err
 			}
 			return res.SignInToken, nil
-		}}, *bf.from, *bf.resume, *bf.concurrency)
+		})
 	}
 	cl, err := c.newClient(*serverURL)
 	if err != nil {
