@@ -17,15 +17,11 @@ func diff(ours, upstream *openapi3.T, ids []string) []string {
 	for _, id := range ids {
 		a, aPath, aMethod := findOperation(ours, id)
 		b, bPath, bMethod := findOperation(upstream, id)
-		switch {
-		case a == nil && b == nil:
+		if a == nil && b == nil {
 			d.add(id, "not in either document")
 			continue
-		case a == nil:
-			d.add(id, "only upstream")
-			continue
-		case b == nil:
-			d.add(id, "only ours")
+		}
+		if !d.both(id, "", a != nil, b != nil) {
 			continue
 		}
 		if aMethod+" "+aPath != bMethod+" "+bPath {
@@ -41,6 +37,18 @@ func diff(ours, upstream *openapi3.T, ids []string) []string {
 type differ struct{ lines []string }
 
 func (d *differ) add(where, what string) { d.lines = append(d.lines, where+": "+what) }
+
+// both reports whether something is in both documents; when it is in one
+// only, it records "<what>only ours" or "<what>only upstream" at where.
+func (d *differ) both(where, what string, inOurs, inUpstream bool) bool {
+	switch {
+	case inOurs && !inUpstream:
+		d.add(where, what+"only ours")
+	case inUpstream && !inOurs:
+		d.add(where, what+"only upstream")
+	}
+	return inOurs && inUpstream
+}
 
 // findOperation finds an operation by its operationId.
 func findOperation(doc *openapi3.T, id string) (op *openapi3.Operation, path, method string) {
@@ -70,30 +78,19 @@ func (d *differ) parameters(id string, a, b openapi3.Parameters) {
 	am, bm := byKey(a), byKey(b)
 	for _, k := range union(am, bm) {
 		pa, pb := am[k], bm[k]
-		switch {
-		case pb == nil:
-			d.add(id, k+": only ours")
-		case pa == nil:
-			d.add(id, k+": only upstream")
-		default:
-			if pa.Required != pb.Required {
-				d.add(id, fmt.Sprintf("%s: required %v ours, %v upstream", k, pa.Required, pb.Required))
-			}
-			d.schema(id+": "+k, pa.Schema, pb.Schema, 0)
+		if !d.both(id, k+": ", pa != nil, pb != nil) {
+			continue
 		}
+		if pa.Required != pb.Required {
+			d.add(id, fmt.Sprintf("%s: required %v ours, %v upstream", k, pa.Required, pb.Required))
+		}
+		d.schema(id+": "+k, pa.Schema, pb.Schema, 0)
 	}
 }
 
 func (d *differ) requestBody(id string, a, b *openapi3.RequestBodyRef) {
 	av, bv := bodyValue(a), bodyValue(b)
-	switch {
-	case av == nil && bv == nil:
-		return
-	case bv == nil:
-		d.add(id, "request body: only ours")
-		return
-	case av == nil:
-		d.add(id, "request body: only upstream")
+	if !d.both(id, "request body: ", av != nil, bv != nil) {
 		return
 	}
 	if av.Required != bv.Required {
@@ -119,12 +116,7 @@ func (d *differ) responses(id string, a, b *openapi3.Responses) {
 	}
 	for _, status := range union(am, bm) {
 		ra, rb := am[status], bm[status]
-		switch {
-		case rb == nil:
-			d.add(id, "response "+status+": only ours")
-		case ra == nil:
-			d.add(id, "response "+status+": only upstream")
-		case ra.Value != nil && rb.Value != nil:
+		if d.both(id, "response "+status+": ", ra != nil, rb != nil) && ra.Value != nil && rb.Value != nil {
 			d.content(id+": response "+status, ra.Value.Content, rb.Value.Content)
 		}
 	}
@@ -132,13 +124,7 @@ func (d *differ) responses(id string, a, b *openapi3.Responses) {
 
 func (d *differ) content(where string, a, b openapi3.Content) {
 	for _, mt := range union(a, b) {
-		ma, mb := a[mt], b[mt]
-		switch {
-		case mb == nil:
-			d.add(where, mt+" only ours")
-		case ma == nil:
-			d.add(where, mt+" only upstream")
-		default:
+		if ma, mb := a[mt], b[mt]; d.both(where, mt+" ", ma != nil, mb != nil) {
 			d.schema(where, ma.Schema, mb.Schema, 0)
 		}
 	}
@@ -166,28 +152,14 @@ func (d *differ) schema(where string, a, b *openapi3.SchemaRef, depth int) {
 	}
 	ea, eb := enumSet(sa.Enum), enumSet(sb.Enum)
 	for _, v := range union(ea, eb) {
-		if !eb[v] {
-			d.add(where, "enum value "+v+" only ours")
-		} else if !ea[v] {
-			d.add(where, "enum value "+v+" only upstream")
-		}
+		d.both(where, "enum value "+v+" ", ea[v], eb[v])
 	}
 	ra, rb := set(sa.Required), set(sb.Required)
 	for _, p := range union(ra, rb) {
-		if !rb[p] {
-			d.add(where, "."+p+" required only ours")
-		} else if !ra[p] {
-			d.add(where, "."+p+" required only upstream")
-		}
+		d.both(where, "."+p+" required ", ra[p], rb[p])
 	}
 	for _, p := range union(sa.Properties, sb.Properties) {
-		pa, pb := sa.Properties[p], sb.Properties[p]
-		switch {
-		case pb == nil:
-			d.add(where, "."+p+" only ours")
-		case pa == nil:
-			d.add(where, "."+p+" only upstream")
-		default:
+		if pa, pb := sa.Properties[p], sb.Properties[p]; d.both(where, "."+p+" ", pa != nil, pb != nil) {
 			d.schema(where+" ."+p, pa, pb, depth+1)
 		}
 	}

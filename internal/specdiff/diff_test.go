@@ -19,11 +19,12 @@ func TestRun_differences(t *testing.T) {
 		`CreateSignInToken: response 200: .url required only upstream`,
 		`CreateSignInToken: response 200 .status: enum value "expired" only upstream`,
 		`CreateSignInToken: response 403: only upstream`,
+		`RevokeSignInToken: query parameter reason: only upstream`,
 		`RevokeSignInToken: response 200: .url required only upstream`,
 		`RevokeSignInToken: response 200 .status: enum value "expired" only upstream`,
 		`RevokeSignInToken: response 400: only ours`,
 	}, strings.Split(strings.TrimSpace(stdout.String()), "\n"))
-	assert.Contains(t, stderr.String(), "8 differences")
+	assert.Contains(t, stderr.String(), "9 differences")
 }
 
 func TestRun_same(t *testing.T) {
