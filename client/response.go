@@ -84,6 +84,7 @@ func answer[R, T any](op string, rsp *http.Response, err error, now time.Time, c
 	body, readErr := readBody(rsp)
 	rsp.Body = http.NoBody
 	ct := rsp.Header.Get("Content-Type")
+	wait, _ := retryAfterValue(rsp.Header, now)
 	apiErr := func(msg string, err error) *APIError {
 		return &APIError{
 			Message:     msg,
@@ -91,7 +92,7 @@ func answer[R, T any](op string, rsp *http.Response, err error, now time.Time, c
 			ContentType: ct,
 			Body:        string(body[:min(len(body), maxBodyBytes)]),
 			RawResponse: rsp,
-			RetryAfter:  retryAfter(rsp.Header, now),
+			RetryAfter:  wait,
 			op:          op,
 			err:         err,
 		}

@@ -155,12 +155,6 @@ func transient(err error) bool {
 	return errors.As(err, &nerr)
 }
 
-// retryAfter is the wait a Retry-After header asks for, or 0.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	d, _ := retryAfterValue(h, now)
-	return d
-}
-
 // retryAfterValue parses Retry-After as seconds or an HTTP date. A date in
 // the past is a wait of 0; a negative or unreadable value is no header.
 func retryAfterValue(h http.Header, now time.Time) (time.Duration, bool) {
