@@ -2,6 +2,7 @@ package clerktest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http/httptest"
@@ -53,9 +54,14 @@ func ExampleFake_SetRateLimit() {
 	}
 	for _, user := range []string{"user_1", "user_2"} {
 		_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: user})
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			fmt.Println(user, ae.StatusCode, ae.Errors[0].Code, "retry after", ae.RetryAfter)
+			continue
+		}
 		fmt.Println(user, err)
 	}
 	// Output:
 	// user_1 <nil>
-	// user_2 clerk: POST /sign_in_tokens: 429 API error occurred: too_many_requests (retry after 10s)
+	// user_2 429 too_many_requests retry after 10s
 }

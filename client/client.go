@@ -1,7 +1,7 @@
 package client
 
 import (
-	"context"
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clerkgo/signintokens"
-	"github.com/clerkgo/signintokens/gen"
 	"golang.org/x/time/rate"
 )
 
@@ -47,12 +45,13 @@ type config struct {
 }
 
 // New returns a Client configured by opts. It fails when there is no secret
-// key (neither WithSecretKey nor CLERK_SECRET_KEY) or the server URL is not
-// usable; the error never holds the key.
+// key (neither WithSecretKey nor CLERK_SECRET_KEY) or the server URL
+// (WithServerURL, else CLERK_API_URL, else DefaultServerURL) is not usable;
+// the error never holds the key.
 func New(opts ...Option) (*Client, error) {
 	cfg := config{
 		secretKey: os.Getenv("CLERK_SECRET_KEY"),
-		serverURL: DefaultServerURL,
+		serverURL: cmp.Or(os.Getenv("CLERK_API_URL"), DefaultServerURL),
 		retry:     DefaultRetryPolicy(),
 		timeout:   DefaultTimeout,
 		clock: clock{
@@ -64,99 +63,79 @@ func New(opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	if cfg.secretKey == "" {
-		return nil, errors.New("clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY")
+	c, err := cfg.caller()
+	if err != nil {
+		return nil, err
 	}
-	if strings.ContainsFunc(cfg.secretKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+	return &Client{SignInTokens: newSignInTokensService(c)}, nil
+}
+
+// caller checks the configuration and turns it into the caller that runs
+// every call of the Client.
+func (cfg *config) caller() (*caller, error) {
+	switch {
+	case cfg.secretKey == "":
+		return nil, errors.New("clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY")
+	case strings.ContainsFunc(cfg.secretKey, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return nil, errors.New("clerk: the secret key holds whitespace or control characters")
+	case cfg.timeout < 0:
+		return nil, errors.New("clerk: the timeout must not be negative")
+	case cfg.retry.MaxRetries < 0:
+		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
+	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
+		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
 	}
 	server, err := checkServerURL(cfg.serverURL, cfg.insecureHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.httpClient == nil {
-		cfg.httpClient = &http.Client{CheckRedirect: sameHostRedirects}
-	}
-	if cfg.timeout < 0 {
-		return nil, errors.New("clerk: the timeout must not be negative")
-	}
-	if cfg.retry.MaxRetries < 0 {
-		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
-	}
 	th := &throttle{}
-	switch {
-	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
-		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
-	case cfg.rateLimit > 0:
+	if cfg.rateLimit > 0 {
 		th.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
 	}
-
-	auth := "Bearer " + cfg.secretKey
+	doer := cfg.httpClient
+	if doer == nil {
+		doer = &http.Client{}
+	}
 	userAgent := fmt.Sprintf("signintokens-go/%s (%s)", Version, runtime.Version())
 	if ua := strings.TrimSpace(cfg.userAgent); ua != "" {
 		userAgent += " " + ua
 	}
-	// The headers are set on the request, not in a transport, so that Go's
-	// client drops Authorization on a redirect to another host even when the
-	// caller brings an http.Client of their own. The keys are already in
-	// canonical form, and the values share one allocation per request.
-	headers := func(_ context.Context, req *http.Request) error {
-		v := []string{auth, "application/json", signintokens.APIVersion, userAgent}
-		req.Header["Authorization"] = v[0:1:1]
-		req.Header["Accept"] = v[1:2:2]
-		req.Header["Clerk-Api-Version"] = v[2:3:3]
-		req.Header["User-Agent"] = v[3:4:4]
-		return nil
-	}
-	// Creates and revokes are retried differently, so each has its own
-	// generated client over its own sender.
-	generated := func(idempotent bool) (*gen.Client, error) {
-		return gen.NewClient(server,
-			gen.WithHTTPClient(&sender{
-				idempotent: idempotent,
-				throttle:   th,
-				next:       cfg.httpClient,
-				policy:     cfg.retry,
-				timeout:    cfg.timeout,
-				logger:     cfg.logger,
-				clock:      cfg.clock,
-			}),
-			gen.WithRequestEditorFn(headers),
-		)
-	}
-	creates, err := generated(false)
-	if err != nil {
-		return nil, fmt.Errorf("clerk: %w", err)
-	}
-	revokes, err := generated(true)
-	if err != nil {
-		return nil, fmt.Errorf("clerk: %w", err)
-	}
-	return &Client{SignInTokens: &SignInTokensService{creates: creates, revokes: revokes, now: cfg.clock.now}}, nil
+	return &caller{
+		server:     server.String() + "/",
+		basePath:   server.EscapedPath(),
+		doer:       noRedirects(doer),
+		setHeaders: headerSetter(cfg.secretKey, userAgent),
+		policy:     cfg.retry,
+		timeout:    cfg.timeout,
+		throttle:   th,
+		logger:     cfg.logger,
+		clock:      cfg.clock,
+	}, nil
 }
 
-// checkServerURL checks a base URL. The generated client adds the trailing
-// slash that keeps the URL's path when an operation's path is added.
-func checkServerURL(s string, insecureHTTP bool) (string, error) {
+// checkServerURL checks a base URL and returns it without a trailing slash.
+func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 	const field = "server URL"
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
-		return "", invalid(field, "is not a URL")
+		return nil, invalid(field, "is not a URL")
 	case u.Scheme != "https" && u.Scheme != "http":
-		return "", invalid(field, "must be an absolute http or https URL")
+		return nil, invalid(field, "must be an absolute http or https URL")
 	case u.Host == "" || u.Hostname() == "":
-		return "", invalid(field, "must have a host")
+		return nil, invalid(field, "must have a host")
 	case u.User != nil:
-		return "", invalid(field, "must not hold user information")
+		return nil, invalid(field, "must not hold user information")
 	case u.RawQuery != "" || u.ForceQuery:
-		return "", invalid(field, "must not have a query")
+		return nil, invalid(field, "must not have a query")
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return "", invalid(field, "must not have a fragment")
+		return nil, invalid(field, "must not have a fragment")
 	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
-		return "", invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
+		return nil, invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
 	}
-	return s, nil
+	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	return u, nil
 }
 
 func isLoopback(host string) bool {

@@ -94,3 +94,26 @@ func TestClient_printingHidesKey(t *testing.T) {
 		assert.NotContains(t, fmt.Sprintf(format, c.SignInTokens), "SECRET", format)
 	}
 }
+
+// New reads CLERK_API_URL when WithServerURL is not given, so that a program
+// can be pointed at fake-server by its two exports alone.
+func TestNew_serverURLFromEnvironment(t *testing.T) {
+	// Not parallel: it sets environment variables.
+	f := setup(t)
+	f.reply(revokePattern, 200, "application/json", revokedJSON)
+	t.Setenv("CLERK_SECRET_KEY", testKey)
+	t.Setenv("CLERK_API_URL", f.server.URL+"/v1")
+	c, err := New()
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), f.hits.Load())
+
+	t.Setenv("CLERK_API_URL", "http://clerk.internal/v1")
+	_, err = New()
+	require.ErrorIs(t, err, ErrInvalidRequest, "the environment's URL is checked like any other")
+
+	t.Setenv("CLERK_API_URL", "http://clerk.internal/v1")
+	_, err = New(WithServerURL(f.server.URL + "/v1"))
+	require.NoError(t, err, "WithServerURL wins over the environment")
+}

@@ -14,12 +14,14 @@
 //		fmt.Println(res.SignInToken.ID)
 //	}
 //
-// The client wraps the one generated from openapi.yaml (package gen). It
-// checks inputs before sending, so that an empty user ID or a token ID such
-// as ".." is an error matching ErrInvalidRequest and nothing is sent. It maps
-// every answer to a response or a typed error: *ClerkErrors for an error
-// status the OpenAPI document gives the operation with a JSON body, *APIError
-// for everything else, each with the status code.
+// The client builds its requests with the builders generated from
+// openapi.yaml (package gen). It checks inputs before sending, so that an
+// empty user ID, an ID with whitespace or a token ID such as ".." is an
+// error matching ErrInvalidRequest and nothing is sent. It maps every answer
+// to a response or a typed error: *ClerkErrors for an error status the
+// OpenAPI document gives the operation with Clerk's JSON error body,
+// *APIError for everything else, each with the status code. New reads
+// CLERK_SECRET_KEY and CLERK_API_URL unless options say otherwise.
 //
 // # Retries and timeouts
 //
@@ -52,9 +54,14 @@
 //
 // # Secrets
 //
-// The secret key is sent only in the Authorization header, set on each
-// request so that Go drops it on a redirect to another host; the default HTTP
-// client refuses such redirects altogether. Neither the key nor a token nor
-// a sign-in URL's ticket appears in an error, a log record or a printed
-// Client or SignInToken.
+// The secret key is sent only in the Authorization header. No redirect is
+// ever followed, with the default HTTP client or an *http.Client given to
+// WithHTTPClient (the SDK uses a copy of it that refuses redirects): Go's
+// client would keep the header on a redirect to another port, to plain http
+// or to a subdomain. A 3XX is an *APIError. A doer that is not an
+// *http.Client cannot be stopped from following a redirect; its answer to
+// another request is then rejected. The request kept in RawResponse carries
+// no Authorization header. Neither the key nor a token nor a sign-in URL's
+// ticket appears in an error, a log record or a printed Client, response or
+// SignInToken.
 package client

@@ -19,47 +19,52 @@ func invalid(field, rule string) error {
 	return fmt.Errorf("%w: %s %s", ErrInvalidRequest, field, rule)
 }
 
-// ClerkError is one entry of a ClerkErrors answer.
+// ClerkError is one entry of Clerk's error list: Code (such as
+// resource_not_found), Message, LongMessage and Meta (such as
+// {"param_name": "user_id"}). It is the generated model gen.ClerkError.
 type ClerkError = gen.ClerkError
 
 // ClerkErrors is returned for an error status that the OpenAPI document
-// documents for the operation, answered with a JSON body.
+// documents for the operation, answered with Clerk's JSON error body: an
+// errors array with at least one error.
 type ClerkErrors struct {
 	// StatusCode is the HTTP status of the answer.
-	StatusCode int
-	// Errors are Clerk's errors, most relevant first.
-	Errors []ClerkError
+	StatusCode int `json:"status_code"`
+	// Errors are Clerk's errors, most relevant first; never empty.
+	Errors []ClerkError `json:"errors"`
 	// Meta is the answer's meta object, if any.
-	Meta map[string]any
+	Meta map[string]any `json:"meta,omitempty"`
 	// TraceID identifies the request in Clerk's logs: the body's
 	// clerk_trace_id, else the X-Clerk-Trace-Id response header.
-	TraceID string
-	// RawResponse is the HTTP response; its body was already read and closed.
-	RawResponse *http.Response
+	TraceID string `json:"trace_id,omitempty"`
+	// RawResponse is the HTTP response; its body was already read and
+	// closed, and its Request carries no Authorization header.
+	RawResponse *http.Response `json:"-"`
 
-	op string
+	method, path string
 }
 
-// Error returns one line: the operation, the status, and Clerk's first error.
+func newClerkErrors(a *answer, method, path string, ce *gen.ClerkErrors) *ClerkErrors {
+	return &ClerkErrors{
+		StatusCode:  a.rsp.StatusCode,
+		Errors:      ce.Errors,
+		Meta:        ce.Meta,
+		TraceID:     traceID(a.rsp, ce),
+		RawResponse: a.rsp,
+		method:      method,
+		path:        path,
+	}
+}
+
+// Error returns one line: the operation, the status, Clerk's first error
+// and the trace id.
 func (e *ClerkErrors) Error() string {
 	var b strings.Builder
-	b.WriteString(prefix(e.op))
-	fmt.Fprintf(&b, "%d", e.StatusCode)
-	if len(e.Errors) > 0 {
-		first := e.Errors[0]
-		if first.Code != "" {
-			b.WriteString(" " + oneLine(first.Code))
-		}
-		if first.Message != "" {
-			b.WriteString(": " + oneLine(first.Message))
-		}
-		if n := len(e.Errors) - 1; n > 0 {
-			fmt.Fprintf(&b, " (and %d more)", n)
-		}
+	writePrefix(&b, e.method, e.path, e.StatusCode)
+	if len(e.Errors) > 0 && e.Errors[0].Code != "" {
+		b.WriteString(" " + oneLine(e.Errors[0].Code))
 	}
-	if e.TraceID != "" {
-		b.WriteString(" (trace " + oneLine(e.TraceID) + ")")
-	}
+	writeDetail(&b, e.Errors, e.TraceID)
 	return b.String()
 }
 
@@ -74,56 +79,109 @@ func (e *ClerkErrors) HasCode(code string) bool {
 }
 
 // APIError is returned for an answer that is neither a success nor a
-// documented Clerk error: an undocumented status, an unexpected content type,
-// a body that does not decode or is too large.
+// documented Clerk error: an undocumented status (a 401, 429 or 5xx; a 1XX
+// or 3XX, whose body is never read), an unexpected content type, a body that
+// does not decode, is not Clerk's error shape or is too large, or an answer
+// to another request than the one sent.
 type APIError struct {
-	// Message says what was wrong, e.g. "API error occurred".
-	Message string
+	// Message says what was wrong, e.g. "API error occurred", followed by
+	// Clerk's first error code when the body has one.
+	Message string `json:"message"`
 	// StatusCode is the HTTP status of the answer.
-	StatusCode int
+	StatusCode int `json:"status_code"`
 	// ContentType is the answer's Content-Type header.
-	ContentType string
+	ContentType string `json:"content_type,omitempty"`
 	// Body is the answer's body, cut at 1 MiB. It may hold a credential, so
-	// it is never part of Error().
-	Body string
-	// RawResponse is the HTTP response; its body was already read and closed.
-	RawResponse *http.Response
+	// it is never part of Error(), %#v or JSON.
+	Body string `json:"-"`
+	// RawResponse is the HTTP response; its body was already read and
+	// closed, and its Request carries no Authorization header.
+	RawResponse *http.Response `json:"-"`
 	// RetryAfter is how long the server asked the caller to wait, from the
 	// Retry-After header; 0 when it did not ask.
-	RetryAfter time.Duration
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// Errors are Clerk's errors when the body has Clerk's error shape,
+	// whatever the status (a wrong key's 401, a 429, a 500); else nil.
+	Errors []ClerkError `json:"errors,omitempty"`
+	// TraceID identifies the request in Clerk's logs: the body's
+	// clerk_trace_id, else the X-Clerk-Trace-Id response header.
+	TraceID string `json:"trace_id,omitempty"`
 
-	op  string
-	err error
+	method, path string
+	err          error
 }
 
-// Error returns one line: the operation, the status and the message.
+func newAPIError(a *answer, method, path, msg string, err error) *APIError {
+	e := &APIError{
+		Message:     msg,
+		StatusCode:  a.rsp.StatusCode,
+		ContentType: a.rsp.Header.Get("Content-Type"),
+		Body:        string(a.body[:min(len(a.body), maxBodyBytes)]),
+		RawResponse: a.rsp,
+		RetryAfter:  a.retryAfter,
+		method:      method,
+		path:        path,
+		err:         err,
+	}
+	ce, ok := clerkShaped(a)
+	if ok {
+		e.Errors = ce.Errors
+	}
+	e.TraceID = traceID(a.rsp, ce)
+	return e
+}
+
+// Error returns one line: the operation, the status, the message, Clerk's
+// first error and the trace id.
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("%s%d %s", prefix(e.op), e.StatusCode, oneLine(e.Message))
+	var b strings.Builder
+	writePrefix(&b, e.method, e.path, e.StatusCode)
+	b.WriteString(" " + oneLine(e.Message))
 	if e.err != nil {
-		s += ": " + oneLine(e.err.Error())
+		b.WriteString(": " + oneLine(e.err.Error()))
 	}
+	writeDetail(&b, e.Errors, e.TraceID)
 	if e.RetryAfter > 0 {
-		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
-	return s
+	return b.String()
 }
 
 // GoString is what %#v prints: the fields, with Body replaced by its length,
 // since a body can hold a token.
 func (e *APIError) GoString() string {
-	return fmt.Sprintf("&client.APIError{Message:%q, StatusCode:%d, ContentType:%q, Body:\"[%d bytes]\", RetryAfter:%d}",
-		e.Message, e.StatusCode, e.ContentType, len(e.Body), e.RetryAfter)
+	code := ""
+	if len(e.Errors) > 0 {
+		code = e.Errors[0].Code
+	}
+	return fmt.Sprintf("&client.APIError{Message:%q, StatusCode:%d, ContentType:%q, Body:\"[%d bytes]\", RetryAfter:%d, "+
+		"Errors:[%d, first code %q], TraceID:%q}",
+		e.Message, e.StatusCode, e.ContentType, len(e.Body), e.RetryAfter, len(e.Errors), code, e.TraceID)
 }
 
 // Unwrap returns the error that caused this one, such as a JSON syntax error
 // or a failed body read, or nil.
 func (e *APIError) Unwrap() error { return e.err }
 
-func prefix(op string) string {
-	if op == "" {
-		return "clerk: "
+// writePrefix writes "clerk: POST /sign_in_tokens: 404".
+func writePrefix(b *strings.Builder, method, path string, status int) {
+	fmt.Fprintf(b, "clerk: %s %s: %d", method, path, status)
+}
+
+// writeDetail writes Clerk's first error message, how many more there are,
+// and the trace id.
+func writeDetail(b *strings.Builder, errs []ClerkError, trace string) {
+	if len(errs) > 0 {
+		if msg := errs[0].Message; msg != "" {
+			b.WriteString(": " + oneLine(msg))
+		}
+		if n := len(errs) - 1; n > 0 {
+			fmt.Fprintf(b, " (and %d more)", n)
+		}
 	}
-	return "clerk: " + op + ": "
+	if trace != "" {
+		b.WriteString(" (trace " + oneLine(trace) + ")")
+	}
 }
 
 // oneLine keeps text from the server on one line of printable characters.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -25,15 +26,13 @@ func FuzzAnswer(f *testing.F) {
 		if status < 100 || status > 999 {
 			t.Skip()
 		}
-		for _, op := range []string{"create", "revoke"} {
-			rsp := newResponse(status, contentType, string(body))
-			var tok *gen.SignInToken
-			var err error
-			if op == "create" {
-				tok, err = answer[gen.CreateSignInTokenResponse](op, rsp, nil, testClock(nil).now(), hasID)
-			} else {
-				tok, err = answer[gen.RevokeSignInTokenResponse](op, rsp, nil, testClock(nil).now(), hasID)
-			}
+		ops := map[string]map[int]bodyKind{
+			"create": documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), reflect.TypeFor[gen.SignInToken]()),
+			"revoke": documentedBodies(reflect.TypeFor[gen.RevokeSignInTokenResponse](), reflect.TypeFor[gen.SignInToken]()),
+		}
+		for op, bodies := range ops {
+			a := &answer{rsp: newResponse(status, contentType, ""), body: body[:min(len(body), maxBodyBytes+1)]}
+			tok, err := mapAnswer(bodies, hasID, a, "POST", "/"+op)
 			var ce *ClerkErrors
 			var ae *APIError
 			switch {
@@ -42,8 +41,8 @@ func FuzzAnswer(f *testing.F) {
 					t.Fatalf("%s: success without a token for status %d", op, status)
 				}
 			case errors.As(err, &ce):
-				if ce.StatusCode != status {
-					t.Fatalf("%s: ClerkErrors status %d, want %d", op, ce.StatusCode, status)
+				if ce.StatusCode != status || len(ce.Errors) == 0 {
+					t.Fatalf("%s: ClerkErrors status %d with %d errors, want %d and at least one", op, ce.StatusCode, len(ce.Errors), status)
 				}
 			case errors.As(err, &ae):
 				if ae.StatusCode != status {
@@ -63,7 +62,7 @@ func FuzzRevokeID(f *testing.F) {
 		f.Add(id)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if checkID("sign_in_token_id", id) != nil {
+		if checkRevoke(id) != nil {
 			return
 		}
 		req, err := gen.NewRevokeSignInTokenRequest("https://api.clerk.com/v1/", id)

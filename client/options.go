@@ -17,14 +17,18 @@ func WithSecretKey(key string) Option {
 // WithServerURL sets the base URL of the Backend API: an absolute http or
 // https URL with a host and no query or fragment. Its path is kept, with or
 // without a trailing slash. Plain http is accepted only for a loopback host
-// unless WithInsecureHTTP is given. Default: https://api.clerk.com/v1.
+// unless WithInsecureHTTP is given. Default: the CLERK_API_URL environment
+// variable when it is set, else https://api.clerk.com/v1.
 func WithServerURL(serverURL string) Option {
 	return func(c *config) { c.serverURL = serverURL }
 }
 
 // WithHTTPClient sets what sends each HTTP request, such as an *http.Client.
-// Default: an http.Client with Go's default transport that refuses redirects
-// to another host.
+// An *http.Client is used through a shallow copy that never follows a
+// redirect; the copy shares its transport. Another doer is used as it is:
+// the SDK cannot stop it from following a redirect, and rejects its answer
+// to any request other than the one sent. Default: an http.Client with Go's
+// default transport that never follows a redirect.
 func WithHTTPClient(doer HTTPDoer) Option {
 	return func(c *config) { c.httpClient = doer }
 }

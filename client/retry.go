@@ -54,11 +54,11 @@ type retryDecision struct {
 	wait   time.Duration
 }
 
-// shouldRetry decides about one finished attempt. rsp is nil when the
-// request failed in transport; err is set when it failed in transport or
-// while its body was being read. retries is how many retries were already made.
-func (p RetryPolicy) shouldRetry(idempotent bool, retries int, rsp *http.Response, err error, now time.Time, jitter func(time.Duration) time.Duration) retryDecision {
-	why, ok := retryable(idempotent, rsp, err)
+// shouldRetry decides about one finished attempt: a is its answer, or nil
+// when err says why there was none. retries is how many retries were
+// already made.
+func (p RetryPolicy) shouldRetry(idempotent bool, retries int, a *answer, err error, jitter func(time.Duration) time.Duration) retryDecision {
+	why, ok := retryable(idempotent, a, err)
 	switch {
 	case !ok:
 		return retryDecision{reason: why}
@@ -66,40 +66,51 @@ func (p RetryPolicy) shouldRetry(idempotent bool, retries int, rsp *http.Respons
 		return retryDecision{reason: "retries exhausted after: " + why}
 	}
 	wait := p.backoff(retries, jitter)
-	if err == nil {
-		if d, ok := retryAfterValue(rsp.Header, now); ok {
-			if d > p.MaxRetryAfter {
-				return retryDecision{reason: "retry-after longer than the policy allows"}
-			}
-			wait = d
+	if a != nil && a.hasRetryAfter {
+		if a.retryAfter > p.MaxRetryAfter {
+			return retryDecision{reason: "retry-after longer than the policy allows"}
 		}
+		wait = a.retryAfter
 	}
 	return retryDecision{retry: true, reason: why, wait: wait}
 }
 
 // retryable says whether an attempt's outcome may be retried, and why.
-func retryable(idempotent bool, rsp *http.Response, err error) (string, bool) {
-	switch {
-	case err == nil && rsp.StatusCode == http.StatusTooManyRequests:
+func retryable(idempotent bool, a *answer, err error) (string, bool) {
+	if err != nil {
+		return retryableError(idempotent, err)
+	}
+	switch status := a.rsp.StatusCode; {
+	case a.redirected:
+		return "answer to a redirected request", false
+	case a.readErr != nil && !idempotent:
+		return "reading a create's answer failed after it was sent", false
+	case a.readErr != nil:
+		return "reading the answer failed", true
+	case status == http.StatusTooManyRequests:
 		// A 429 was not processed, so even a create may be sent again.
 		return "rate limited", true
-	case err == nil && (rsp.StatusCode == http.StatusBadGateway || rsp.StatusCode == http.StatusServiceUnavailable || rsp.StatusCode == http.StatusGatewayTimeout):
+	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
 		if !idempotent {
 			// The server may have made the token before failing: a second
 			// create could make a second live credential.
 			return "server error on a create", false
 		}
 		return "server unavailable", true
-	case err == nil:
+	default:
 		return "final answer", false
+	}
+}
+
+// retryableError says whether a transport error may be retried, and why.
+func retryableError(idempotent bool, err error) (string, bool) {
+	switch {
 	case tlsVerification(err):
 		return "tls verification failed", false
 	case notSent(err):
 		return "connection not made", true
 	case !idempotent:
 		return "transport error after the create may have been sent", false
-	case rsp != nil:
-		return "reading the answer failed", true
 	case transient(err):
 		return "transport error", true
 	default:

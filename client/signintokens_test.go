@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,6 +142,9 @@ var commonMappings = []mapping{
 	{"404 problem+json", 404, "application/problem+json", notFoundJSON, "clerk"},
 	{"404 html", 404, "text/html", "<h1>Not Found</h1>", "unknown content type"},
 	{"404 malformed json", 404, "application/json", `{"errors":`, "invalid response body"},
+	{"404 json not clerk-shaped", 404, "application/json", `{"message":"not found"}`, "invalid response body"},
+	{"404 json empty errors", 404, "application/json", `{"errors":[]}`, "invalid response body"},
+	{"404 json null errors", 404, "application/json", `{"errors":null}`, "invalid response body"},
 	{"401 clerk body", 401, "application/json", `{"errors":[{"message":"invalid key","long_message":"x","code":"authentication_invalid"}]}`, "API error occurred: authentication_invalid"},
 	{"429 empty", 429, "", "", "API error occurred"},
 	{"500 text", 500, "text/plain", "boom", "API error occurred"},
@@ -273,15 +277,15 @@ type answerTeapot struct {
 
 func TestAnswer_statusesComeFromGeneratedType(t *testing.T) {
 	t.Parallel()
-	rsp := newResponse(418, "application/json", notFoundJSON)
-	_, err := answer[answerTeapot]("POST /x", rsp, nil, testClock(nil).now(), hasID)
+	a := &answer{rsp: newResponse(418, "application/json", ""), body: []byte(notFoundJSON)}
+	token := reflect.TypeFor[gen.SignInToken]()
+	_, err := mapAnswer(documentedBodies(reflect.TypeFor[answerTeapot](), token), hasID, a, "POST", "/x")
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against an operation that does not document it.
-	rsp = newResponse(418, "application/json", notFoundJSON)
-	_, err = answer[gen.CreateSignInTokenResponse]("POST /x", rsp, nil, testClock(nil).now(), hasID)
+	_, err = mapAnswer(documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), token), hasID, a, "POST", "/x")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)
@@ -297,6 +301,14 @@ func TestSignInTokensService_invalidInput(t *testing.T) {
 		{CreateSignInTokenRequest{UserID: "user_1", OrgID: ptr("")}, "org_id must not be empty when set"},
 		{CreateSignInTokenRequest{UserID: "user_1", ExpiresInSeconds: ptr[int64](0)}, "expires_in_seconds must be at least 1"},
 		{CreateSignInTokenRequest{UserID: "user_1", ExpiresInSeconds: ptr[int64](-5)}, "expires_in_seconds must be at least 1"},
+		{CreateSignInTokenRequest{UserID: " "}, "user_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user_1\n"}, "user_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user\x001"}, "user_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user\u00a01"}, "user_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user_\xff"}, "user_id must be valid UTF-8"},
+		{CreateSignInTokenRequest{UserID: "user_1", OrgID: ptr("org 1")}, "org_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user_1", OrgID: ptr("org_\x7f")}, "org_id must not contain whitespace or control characters"},
+		{CreateSignInTokenRequest{UserID: "user_1", OrgID: ptr("org_\xc3")}, "org_id must be valid UTF-8"},
 	}
 	revokes := []struct {
 		id, want string
@@ -313,6 +325,7 @@ func TestSignInTokensService_invalidInput(t *testing.T) {
 		{"sit\x001", "sign_in_token_id must not contain whitespace or control characters"},
 		{"sit\u00a01", "sign_in_token_id must not contain whitespace or control characters"},
 		{"sit\x7f", "sign_in_token_id must not contain whitespace or control characters"},
+		{"sit_\xff", "sign_in_token_id must be valid UTF-8"},
 	}
 	f := setup(t)
 	c := f.client(t)
@@ -339,4 +352,55 @@ func TestSignInTokensService_transportError(t *testing.T) {
 	var ae *APIError
 	assert.False(t, errors.As(err, &ae))
 	assert.True(t, strings.HasPrefix(err.Error(), "clerk: POST /sign_in_tokens/sit_1/revoke: "), err.Error())
+}
+
+// Clerk's body on a status the document does not give the operation (a
+// wrong key's 401, a 429, a 500) still yields its errors and trace id, and
+// the one-line message names the code and the trace.
+func TestSignInTokensService_APIError_clerkBody(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, header, body string
+		wantTrace, wantErr string
+	}{
+		{
+			"401 trace in body", "",
+			`{"errors":[{"message":"Invalid authentication","long_message":"The provided secret key is invalid","code":"authentication_invalid"}],"clerk_trace_id":"trace_401"}`,
+			"trace_401", "clerk: POST /sign_in_tokens: 401 API error occurred: authentication_invalid: Invalid authentication (trace trace_401)",
+		},
+		{
+			"401 trace in header", "trace_hdr",
+			`{"errors":[{"message":"Invalid authentication","long_message":"l","code":"authentication_invalid"},{"message":"m","long_message":"l","code":"other"}]}`,
+			"trace_hdr", "clerk: POST /sign_in_tokens: 401 API error occurred: authentication_invalid: Invalid authentication (and 1 more) (trace trace_hdr)",
+		},
+		{
+			"401 not clerk-shaped", "trace_hdr", `{"message":"unauthorized"}`,
+			"trace_hdr", "clerk: POST /sign_in_tokens: 401 API error occurred (trace trace_hdr)",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.mux.HandleFunc(createPattern, func(w http.ResponseWriter, _ *http.Request) {
+				if tt.header != "" {
+					w.Header().Set("X-Clerk-Trace-Id", tt.header)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.wantTrace, ae.TraceID)
+			assert.Equal(t, tt.wantErr, err.Error())
+			if strings.Contains(tt.body, "errors") {
+				require.NotEmpty(t, ae.Errors)
+				assert.Equal(t, "authentication_invalid", ae.Errors[0].Code)
+			} else {
+				assert.Empty(t, ae.Errors)
+			}
+		})
+	}
 }

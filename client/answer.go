@@ -1,0 +1,111 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/clerkgo/signintokens/gen"
+)
+
+// traceHeader is the response header in which Clerk names the request's trace.
+const traceHeader = "X-Clerk-Trace-Id"
+
+// mapAnswer maps the final answer of a call to its success model T or a
+// typed error, following the bodies the document gives each status (see
+// operation). valid rejects a success body that cannot be used; method and
+// path name the call in errors.
+//
+// The generated parser is not used: it reads bodies without a bound, matches
+// content types case-sensitively and drops the status code when a body does
+// not decode.
+func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, method, path string) (*T, error) {
+	status := a.rsp.StatusCode
+	kind, documented := bodies[status]
+	fail := func(msg string, err error) (*T, error) {
+		return nil, newAPIError(a, method, path, msg, err)
+	}
+	switch {
+	case a.redirected:
+		return fail("answer to a redirected request", nil)
+	case !hasBody(status):
+		return fail("unknown status code", nil)
+	case a.readErr != nil:
+		return fail("reading response body", a.readErr)
+	case len(a.body) > maxBodyBytes:
+		return fail(fmt.Sprintf("response body over %d bytes", maxBodyBytes), nil)
+	case documented && !isJSON(a.rsp.Header.Get("Content-Type")):
+		return fail("unknown content type", nil)
+	case documented && kind == successBody:
+		var v T
+		if err := json.Unmarshal(a.body, &v); err != nil {
+			return fail("invalid response body", err)
+		}
+		if err := valid(&v); err != nil {
+			return fail("invalid response body", err)
+		}
+		return &v, nil
+	case documented && kind == errorsBody:
+		ce, err := decodeClerkErrors(a.body)
+		if err != nil {
+			return fail("invalid response body", err)
+		}
+		return nil, newClerkErrors(a, method, path, ce)
+	case documented:
+		return fail("unexpected response schema", nil)
+	case status >= 400 && status < 600:
+		msg := "API error occurred"
+		if ce, ok := clerkShaped(a); ok && ce.Errors[0].Code != "" {
+			msg += ": " + ce.Errors[0].Code
+		}
+		return fail(msg, nil)
+	default:
+		return fail("unknown status code", nil)
+	}
+}
+
+// decodeClerkErrors decodes Clerk's error shape: an object whose errors
+// array holds at least one error. Anything else (a proxy's
+// {"message":"not found"}, an empty list) is not Clerk's answer.
+func decodeClerkErrors(body []byte) (*gen.ClerkErrors, error) {
+	var ce gen.ClerkErrors
+	if err := json.Unmarshal(body, &ce); err != nil {
+		return nil, err
+	}
+	if len(ce.Errors) == 0 {
+		return nil, errors.New("no errors in the error body")
+	}
+	return &ce, nil
+}
+
+// clerkShaped decodes the answer's body as Clerk's error shape when it is
+// JSON and has that shape.
+func clerkShaped(a *answer) (*gen.ClerkErrors, bool) {
+	if a.readErr != nil || len(a.body) > maxBodyBytes || !isJSON(a.rsp.Header.Get("Content-Type")) {
+		return nil, false
+	}
+	ce, err := decodeClerkErrors(a.body)
+	return ce, err == nil
+}
+
+// traceID is the body's clerk_trace_id, else the X-Clerk-Trace-Id header.
+func traceID(rsp *http.Response, ce *gen.ClerkErrors) string {
+	if ce != nil && ce.ClerkTraceID != nil && *ce.ClerkTraceID != "" {
+		return *ce.ClerkTraceID
+	}
+	return rsp.Header.Get(traceHeader)
+}
+
+// isJSON reports whether a Content-Type is JSON: application/json or any
+// application/...+json type, in any case, parameters ignored.
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
+	if !ok || !strings.EqualFold(typ, "application") {
+		return false
+	}
+	return strings.EqualFold(sub, "json") ||
+		(len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json"))
+}

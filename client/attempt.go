@@ -1,0 +1,116 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// HTTPDoer sends one HTTP request and returns its response. *http.Client
+// satisfies it.
+type HTTPDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// maxBodyBytes caps how much of an answer is read. A sign-in token answer is
+// well under 2 KiB; a larger body is an error rather than something to hold.
+const maxBodyBytes = 1 << 20
+
+// An answer is what one attempt got back: the response, with its body
+// already read (at most maxBodyBytes+1 bytes of it) and closed.
+type answer struct {
+	rsp     *http.Response
+	body    []byte
+	readErr error // what ended reading the body early, if anything
+	// redirected is set when rsp answers another request than the one
+	// sent: a doer that is not an *http.Client followed a redirect.
+	redirected bool
+	// retryAfter is the Retry-After header's wait; hasRetryAfter says
+	// whether there was a readable one.
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+// attempt sends req once under the per-attempt timeout, and reads the body
+// before that timeout is released. It returns an error only when there is
+// no response; a failure while reading the body is the answer's readErr,
+// so that the status code is kept.
+func (c *caller) attempt(ctx context.Context, req *http.Request) (*answer, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	sent := req.WithContext(ctx)
+	rsp, err := c.doer.Do(sent)
+	switch {
+	case err != nil:
+		if rsp != nil && rsp.Body != nil {
+			rsp.Body.Close()
+		}
+		return nil, err
+	case rsp == nil:
+		return nil, errors.New("the HTTP doer returned neither a response nor an error")
+	case rsp.Body == nil:
+		rsp.Body = http.NoBody
+	}
+	a := &answer{rsp: rsp, redirected: !sameRequest(sent, rsp.Request)}
+	a.retryAfter, a.hasRetryAfter = retryAfterValue(rsp.Header, c.clock.now())
+	if a.redirected || !hasBody(rsp.StatusCode) {
+		// A 1XX's body is the raw connection, which no deadline closes, and
+		// a 3XX's or another request's body is not an answer: close them
+		// unread.
+		rsp.Body.Close()
+	} else {
+		a.body, a.readErr = readBody(rsp)
+	}
+	rsp.Body = http.NoBody
+	return a, nil
+}
+
+// hasBody reports whether an answer with this status is read: never a 1XX
+// (a 101's body is the connection itself) nor a 3XX.
+func hasBody(status int) bool {
+	return status >= 200 && (status < 300 || status >= 400)
+}
+
+// sameRequest reports whether got, the request a response says it answers,
+// is the one sent: the same method to the same origin. An *http.Client
+// with refuseRedirects always answers the request sent; another doer may
+// have followed a redirect. A doer that says nothing is taken at its word.
+func sameRequest(sent, got *http.Request) bool {
+	if got == nil || got == sent {
+		return true
+	}
+	return got.Method == sent.Method && got.URL != nil &&
+		strings.EqualFold(got.URL.Scheme, sent.URL.Scheme) && strings.EqualFold(got.URL.Host, sent.URL.Host)
+}
+
+// readBody reads at most maxBodyBytes+1 bytes of a response body and closes
+// it, so that a body over the cap can be told apart from one exactly at it.
+func readBody(rsp *http.Response) ([]byte, error) {
+	defer rsp.Body.Close()
+	// Size the buffer from Content-Length, plus one byte so that io.EOF
+	// arrives without a second allocation.
+	size := 512
+	if n := rsp.ContentLength; n >= 0 && n <= maxBodyBytes {
+		size = int(n) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), maxBodyBytes+1)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case len(buf) > maxBodyBytes, err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package client
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// log writes one record for one attempt. It never writes headers or bodies:
+// they carry the secret key and the token.
+func (c *caller) log(ctx context.Context, req *http.Request, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", req.URL.EscapedPath()),
+		slog.Int("attempt", attempt),
+		slog.Duration("wait", wait),
+		slog.Duration("duration", took),
+	}
+	level := slog.LevelInfo
+	if a != nil {
+		attrs = append(attrs, slog.Int("status", a.rsp.StatusCode))
+		if id := a.rsp.Header.Get(traceHeader); id != "" {
+			attrs = append(attrs, slog.String("trace_id", oneLine(id)))
+		}
+		if a.readErr != nil {
+			err = a.readErr
+		}
+	}
+	if err != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", oneLine(err.Error())))
+	}
+	if d.retry {
+		attrs = append(attrs, slog.String("retry", d.reason), slog.Duration("next_wait", d.wait))
+	}
+	c.logger.LogAttrs(ctx, level, "clerk request", attrs...)
+}

@@ -1,0 +1,198 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// thief is a server on another origin that a redirect points at. It counts
+// what reaches it and answers like Clerk would, so that an answer taken from
+// it would look like a created token.
+type thief struct {
+	server   *httptest.Server
+	requests atomic.Int32
+	keys     atomic.Int32
+}
+
+func newThief(t *testing.T) *thief {
+	t.Helper()
+	th := &thief{}
+	th.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		th.requests.Add(1)
+		if strings.Contains(r.Header.Get("Authorization"), testKey) {
+			th.keys.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(tokenJSON))
+	}))
+	t.Cleanup(th.server.Close)
+	return th
+}
+
+// redirectTo answers every request with status and a Location on target,
+// whose query stands for something that must never be printed.
+func redirectTo(status int, target func() string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", target()+"/v1/sign_in_tokens?ticket=LOCATIONSECRET")
+		w.WriteHeader(status)
+	}
+}
+
+// dialLoopback dials 127.0.0.1 whatever host name is asked for, keeping the
+// port: it stands in for DNS, so that api.clerk.test and
+// evil.api.clerk.test are two origins served on this machine.
+func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+}
+
+// The user's own *http.Client follows redirects and, for the same host name
+// or a subdomain, sends Authorization along whatever the port or scheme. The
+// SDK never follows one: the 3XX is the answer and the thief sees nothing.
+func TestClient_neverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	origins := []struct {
+		name string
+		// start serves h as the configured server and returns its base
+		// URL, the user's *http.Client (nil: the default one), where the
+		// thief is reached, and any option the origin needs.
+		start func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option)
+	}{
+		{"another port", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			return srv.URL, &http.Client{}, th.server.URL, nil
+		}},
+		{"another host, the default client", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			// localhost and 127.0.0.1 are different hosts to Go's client.
+			return srv.URL, nil, strings.Replace(th.server.URL, "127.0.0.1", "localhost", 1), nil
+		}},
+		{"https to http", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
+			srv := httptest.NewUnstartedServer(h)
+			srv.Config.ErrorLog = discardLog()
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			return srv.URL, srv.Client(), th.server.URL, nil
+		}},
+		{"subdomain", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			tr := &http.Transport{DialContext: dialLoopback}
+			t.Cleanup(tr.CloseIdleConnections)
+			port := func(u string) string { return u[strings.LastIndex(u, ":"):] }
+			return "http://api.clerk.test" + port(srv.URL), &http.Client{Transport: tr},
+				"http://evil.api.clerk.test" + port(th.server.URL), []Option{WithInsecureHTTP()}
+		}},
+	}
+	for _, origin := range origins {
+		for _, code := range []int{301, 302, 303, 307, 308} {
+			t.Run(fmt.Sprintf("%s %d", origin.name, code), func(t *testing.T) {
+				t.Parallel()
+				th := newThief(t)
+				var target string
+				base, hc, thiefURL, opts := origin.start(t, redirectTo(code, func() string { return target }), th)
+				target = thiefURL
+				opts = append(opts, WithSecretKey(testKey), WithServerURL(base+"/v1"), WithRetryPolicy(RetryPolicy{}))
+				if hc != nil {
+					opts = append(opts, WithHTTPClient(hc))
+				}
+				c, err := New(opts...)
+				require.NoError(t, err)
+
+				_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+				assertRedirectRefused(t, err, code)
+				_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+				assertRedirectRefused(t, err, code)
+				assert.Zero(t, th.keys.Load(), "requests to the other origin carrying the key")
+				assert.Zero(t, th.requests.Load(), "requests to the other origin")
+			})
+		}
+	}
+}
+
+func assertRedirectRefused(t *testing.T, err error, code int) {
+	t.Helper()
+	var ae *APIError
+	require.ErrorAs(t, err, &ae, "got %v", err)
+	assert.Equal(t, code, ae.StatusCode)
+	assert.Equal(t, "unknown status code", ae.Message)
+	assert.Empty(t, ae.Body, "a redirect's body is never read")
+	for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		assert.NotContains(t, s, "LOCATIONSECRET")
+	}
+	assertNoSecrets(t, err)
+}
+
+// A 301, 302 or 303 to the same host turns a POST into a GET without a body.
+// A 200 to that GET is not an answer to the create, with the default client
+// or the user's own.
+func TestClient_postNeverBecomesGet(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{301, 302, 303} {
+		for _, own := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d own client %t", code, own), func(t *testing.T) {
+				t.Parallel()
+				f := setup(t)
+				var gets atomic.Int32
+				f.mux.HandleFunc(createPattern, redirectTo(code, func() string { return f.server.URL + "/moved" }))
+				f.mux.HandleFunc("/moved/v1/sign_in_tokens", func(w http.ResponseWriter, _ *http.Request) {
+					gets.Add(1)
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(tokenJSON))
+				})
+				var opts []Option
+				if own {
+					opts = append(opts, WithHTTPClient(&http.Client{}))
+				}
+				_, err := f.client(t, opts...).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+				assertRedirectRefused(t, err, code)
+				assert.Zero(t, gets.Load())
+			})
+		}
+	}
+}
+
+// followingDoer is an HTTPDoer that is not an *http.Client and follows
+// redirects itself, as a user's wrapper might.
+type followingDoer struct{ hc *http.Client }
+
+func (d followingDoer) Do(req *http.Request) (*http.Response, error) { return d.hc.Do(req) }
+
+// The SDK cannot stop a doer that is not an *http.Client from following a
+// redirect (the thief does see the request), but it never takes the answer
+// to another request as the answer to its own.
+func TestClient_rejectsAnswerToAnotherRequest(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{302, 307} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			t.Parallel()
+			th := newThief(t)
+			f := setup(t)
+			f.mux.HandleFunc(createPattern, redirectTo(code, func() string { return th.server.URL }))
+			c := f.client(t, WithHTTPClient(followingDoer{&http.Client{}}), WithRetryPolicy(RetryPolicy{}))
+			res, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+			assert.Nil(t, res)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae, "got %v", err)
+			assert.Equal(t, 200, ae.StatusCode)
+			assert.Equal(t, "answer to a redirected request", ae.Message)
+			assert.Equal(t, int32(1), th.requests.Load(), "the doer followed the redirect")
+			assertNoSecrets(t, err)
+		})
+	}
+}
