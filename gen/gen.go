@@ -396,6 +396,84 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 	return nil
 }
 
+// expandPath returns base, a base URL that ends in "/", followed by path
+// without its leading "/", with each %s of path replaced by the next of
+// params: one allocation, and no URL parsing or resolution.
+func expandPath(base, path string, params ...string) string {
+	path = strings.TrimPrefix(path, "/")
+	switch len(params) {
+	case 0:
+		return base + path
+	case 1:
+		before, after, _ := strings.Cut(path, "%s")
+		return base + before + params[0] + after
+	}
+	n := len(base) + len(path)
+	for _, p := range params {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(base)
+	for _, p := range params {
+		i := strings.Index(path, "%s")
+		b.WriteString(path[:i])
+		b.WriteString(p)
+		path = path[i+len("%s"):]
+	}
+	b.WriteString(path)
+	return b.String()
+}
+
+// BuildCreateSignInTokenRequest builds the CreateSignInToken request for ctx, with
+// body as application/json. base is a base URL that ends in "/" and has neither a query,
+// a fragment nor "." or ".." segments: the operation's path is appended to
+// it, not resolved against it, so the URL is parsed once, by http.NewRequest.
+func BuildCreateSignInTokenRequest(ctx context.Context, base string, body CreateSignInTokenJSONRequestBody) (*http.Request, error) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	u, err := buildCreateSignInTokenURL(base)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(buf))
+	if err != nil {
+		return nil, err
+	}
+	req.Header["Content-Type"] = []string{"application/json"}
+	return req, nil
+}
+
+// buildCreateSignInTokenURL is the URL of a CreateSignInToken request: base followed by the
+// operation's path, each parameter styled as NewCreateSignInTokenRequest styles it.
+func buildCreateSignInTokenURL(base string) (string, error) {
+	return expandPath(base, "/sign_in_tokens"), nil
+}
+
+// BuildRevokeSignInTokenRequest builds the RevokeSignInToken request for ctx. base is a base
+// URL that ends in "/" and has neither a query, a fragment nor "." or ".."
+// segments: the operation's path is appended to it, not resolved against it,
+// so the URL is parsed once, by http.NewRequest.
+func BuildRevokeSignInTokenRequest(ctx context.Context, base string, signInTokenID string) (*http.Request, error) {
+	u, err := buildRevokeSignInTokenURL(base, signInTokenID)
+	if err != nil {
+		return nil, err
+	}
+	return http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+}
+
+// buildRevokeSignInTokenURL is the URL of a RevokeSignInToken request: base followed by the
+// operation's path, each parameter styled as NewRevokeSignInTokenRequest styles it.
+func buildRevokeSignInTokenURL(base string, signInTokenID string) (string, error) {
+	var pathParam0 string
+	// The runtime styles a plain string in a simple path parameter as
+	// url.PathEscape does; calling it directly skips the reflection.
+	pathParam0 = url.PathEscape(signInTokenID)
+	return expandPath(base, "/sign_in_tokens/%s/revoke", pathParam0), nil
+}
+
 // ClientWithResponses builds on ClientInterface to offer response payloads
 type ClientWithResponses struct {
 	ClientInterface
