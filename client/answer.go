@@ -13,19 +13,19 @@ import (
 // traceHeader is the response header in which Clerk names the request's trace.
 const traceHeader = "X-Clerk-Trace-Id"
 
-// mapAnswer maps the final answer of a call to its success model T or a
-// typed error, following the bodies the document gives each status (see
-// operation). valid rejects a success body that cannot be used; method and
-// path name the call in errors.
+// mapAnswer maps the final answer of a call to its success model, decoded
+// into dst, or to a typed error, following the bodies the document gives
+// each status (see operation). valid rejects a success body that cannot be
+// used; method and path name the call in errors.
 //
 // The generated parser is not used: it reads bodies without a bound, matches
 // content types case-sensitively and drops the status code when a body does
 // not decode.
-func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, method, path string) (*T, error) {
+func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, method, path string, dst *T) error {
 	status := a.rsp.StatusCode
 	kind, documented := bodies[status]
-	fail := func(msg string, err error) (*T, error) {
-		return nil, newAPIError(a, method, path, msg, err)
+	fail := func(msg string, err error) error {
+		return newAPIError(a, method, path, msg, err)
 	}
 	switch {
 	case a.redirected:
@@ -36,23 +36,22 @@ func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, 
 		return fail("reading response body", a.readErr)
 	case len(a.body) > maxBodyBytes:
 		return fail(fmt.Sprintf("response body over %d bytes", maxBodyBytes), nil)
-	case documented && !isJSON(a.rsp.Header.Get("Content-Type")):
+	case documented && !isJSON(headerValue(a.rsp.Header, "Content-Type")):
 		return fail("unknown content type", nil)
 	case documented && kind == successBody:
-		var v T
-		if err := json.Unmarshal(a.body, &v); err != nil {
+		if err := json.Unmarshal(a.body, dst); err != nil {
 			return fail("invalid response body", err)
 		}
-		if err := valid(&v); err != nil {
+		if err := valid(dst); err != nil {
 			return fail("invalid response body", err)
 		}
-		return &v, nil
+		return nil
 	case documented && kind == errorsBody:
 		ce, err := decodeClerkErrors(a.body)
 		if err != nil {
 			return fail("invalid response body", err)
 		}
-		return nil, newClerkErrors(a, method, path, ce)
+		return newClerkErrors(a, method, path, ce)
 	case documented:
 		return fail("unexpected response schema", nil)
 	case status >= 400 && status < 600:
@@ -83,7 +82,7 @@ func decodeClerkErrors(body []byte) (*gen.ClerkErrors, error) {
 // clerkShaped decodes the answer's body as Clerk's error shape when it is
 // JSON and has that shape.
 func clerkShaped(a *answer) (*gen.ClerkErrors, bool) {
-	if a.readErr != nil || len(a.body) > maxBodyBytes || !isJSON(a.rsp.Header.Get("Content-Type")) {
+	if a.readErr != nil || len(a.body) > maxBodyBytes || !isJSON(headerValue(a.rsp.Header, "Content-Type")) {
 		return nil, false
 	}
 	ce, err := decodeClerkErrors(a.body)
@@ -95,7 +94,16 @@ func traceID(rsp *http.Response, ce *gen.ClerkErrors) string {
 	if ce != nil && ce.ClerkTraceID != nil && *ce.ClerkTraceID != "" {
 		return *ce.ClerkTraceID
 	}
-	return rsp.Header.Get(traceHeader)
+	return headerValue(rsp.Header, traceHeader)
+}
+
+// headerValue is the first value of a header whose key is in canonical
+// form, as http.Header.Get returns it without canonicalizing the key again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // isJSON reports whether a Content-Type is JSON: application/json or any

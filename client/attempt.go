@@ -19,9 +19,12 @@ type HTTPDoer interface {
 // well under 2 KiB; a larger body is an error rather than something to hold.
 const maxBodyBytes = 1 << 20
 
-// An answer is what one attempt got back: the response, with its body
-// already read (at most maxBodyBytes+1 bytes of it) and closed.
+// An answer is what one attempt sent and got back.
 type answer struct {
+	req *http.Request // the request sent; nil if it could not be built
+	// rsp is the response, with its body already read (at most
+	// maxBodyBytes+1 bytes of it, into body) and closed; nil when the
+	// attempt failed in transport.
 	rsp     *http.Response
 	body    []byte
 	readErr error // what ended reading the body early, if anything
@@ -34,30 +37,33 @@ type answer struct {
 	hasRetryAfter bool
 }
 
-// attempt sends req once under the per-attempt timeout, and reads the body
-// before that timeout is released. It returns an error only when there is
-// no response; a failure while reading the body is the answer's readErr,
-// so that the status code is kept.
-func (c *caller) attempt(ctx context.Context, req *http.Request) (*answer, error) {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+// attempt builds op's request for in and sends it once under the
+// per-attempt deadline, reading the body before that deadline is released.
+// It returns an error with an answer that has no response: the request
+// could not be built (no req either) or sent. A failure while reading the
+// body is the answer's readErr, so that the status code is kept.
+func attempt[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (answer, error) {
+	ctx, cancel := c.attemptContext(ctx)
+	if cancel != nil {
 		defer cancel()
 	}
-	sent := req.WithContext(ctx)
-	rsp, err := c.doer.Do(sent)
+	req, err := newRequest(ctx, c, op, in)
+	if err != nil {
+		return answer{}, err
+	}
+	rsp, err := c.doer.Do(req)
 	switch {
 	case err != nil:
 		if rsp != nil && rsp.Body != nil {
 			rsp.Body.Close()
 		}
-		return nil, err
+		return answer{req: req}, err
 	case rsp == nil:
-		return nil, errors.New("the HTTP doer returned neither a response nor an error")
+		return answer{req: req}, errors.New("the HTTP doer returned neither a response nor an error")
 	case rsp.Body == nil:
 		rsp.Body = http.NoBody
 	}
-	a := &answer{rsp: rsp, redirected: !sameRequest(sent, rsp.Request)}
+	a := answer{req: req, rsp: rsp, redirected: !sameRequest(req, rsp.Request)}
 	a.retryAfter, a.hasRetryAfter = retryAfterValue(rsp.Header, c.clock.now())
 	if a.redirected || !hasBody(rsp.StatusCode) {
 		// A 1XX's body is the raw connection, which no deadline closes, and
@@ -69,6 +75,18 @@ func (c *caller) attempt(ctx context.Context, req *http.Request) (*answer, error
 	}
 	rsp.Body = http.NoBody
 	return a, nil
+}
+
+// attemptContext bounds one attempt by the client's timeout. When the
+// caller's deadline ends first, it is bound enough: no timer is made.
+func (c *caller) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout <= 0 {
+		return ctx, nil
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
+		return ctx, nil
+	}
+	return context.WithTimeout(ctx, c.timeout)
 }
 
 // hasBody reports whether an answer with this status is read: never a 1XX

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -67,23 +68,36 @@ func TestClient_switchingProtocols(t *testing.T) {
 }
 
 // The request kept in a response or an error carries no Authorization
-// header, so printing it never prints the key.
+// header, so printing it never prints the key; over HTTP/1.1 and HTTP/2,
+// whose transports handle the request sent differently (run with -race).
 func TestClient_rawResponseRequestHasNoKey(t *testing.T) {
 	t.Parallel()
-	f := setup(t)
-	f.reply(createPattern, 200, "application/json", tokenJSON)
-	f.reply(revokePattern, 404, "application/json", notFoundJSON)
-	c := f.client(t)
-	res, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
-	require.NoError(t, err)
-	_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
-	var ce *ClerkErrors
-	require.ErrorAs(t, err, &ce)
-	for _, rsp := range []*http.Response{res.RawResponse, ce.RawResponse} {
-		require.NotNil(t, rsp.Request)
-		assert.Empty(t, rsp.Request.Header.Get("Authorization"))
-		assert.Equal(t, "2026-05-12", rsp.Request.Header.Get("Clerk-Api-Version"), "the other headers are kept")
-		assert.NotContains(t, fmt.Sprintf("%+v", rsp.Request), testKey)
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("http2 %t", h2), func(t *testing.T) {
+			t.Parallel()
+			mux := http.NewServeMux()
+			mux.HandleFunc(createPattern, status(200))
+			mux.HandleFunc(revokePattern, status(404))
+			srv := httptest.NewUnstartedServer(mux)
+			srv.EnableHTTP2 = h2
+			srv.Config.ErrorLog = discardLog()
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+"/v1"), WithHTTPClient(srv.Client()))
+			require.NoError(t, err)
+			res, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+			require.NoError(t, err)
+			assert.Equal(t, h2, res.RawResponse.ProtoMajor == 2, res.RawResponse.Proto)
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+			var ce *ClerkErrors
+			require.ErrorAs(t, err, &ce)
+			for _, rsp := range []*http.Response{res.RawResponse, ce.RawResponse} {
+				require.NotNil(t, rsp.Request)
+				assert.Empty(t, rsp.Request.Header.Get("Authorization"))
+				assert.Equal(t, "2026-05-12", rsp.Request.Header.Get("Clerk-Api-Version"), "the other headers are kept")
+				assert.NotContains(t, fmt.Sprintf("%+v", rsp.Request), testKey)
+			}
+		})
 	}
 }
 
@@ -109,4 +123,37 @@ func TestClient_marshalJSON(t *testing.T) {
 	b, err := json.Marshal(res)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"sit_2aBcD"`)
+}
+
+// An attempt gets a timer of its own only when the client's timeout ends
+// before the caller's deadline; otherwise the caller's context bounds it.
+func TestCaller_attemptContext(t *testing.T) {
+	t.Parallel()
+	soon, cancelSoon := context.WithTimeout(context.Background(), time.Second)
+	defer cancelSoon()
+	late, cancelLate := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelLate()
+	tests := []struct {
+		name     string
+		timeout  time.Duration
+		ctx      context.Context
+		ownTimer bool
+	}{
+		{"no deadline", 10 * time.Second, context.Background(), true},
+		{"caller's deadline later", 10 * time.Second, late, true},
+		{"caller's deadline sooner", 10 * time.Second, soon, false},
+		{"no timeout", 0, context.Background(), false},
+	}
+	for _, tt := range tests {
+		c := &caller{timeout: tt.timeout}
+		ctx, cancel := c.attemptContext(tt.ctx)
+		assert.Equal(t, tt.ownTimer, ctx != tt.ctx, tt.name)
+		assert.Equal(t, tt.ownTimer, cancel != nil, tt.name)
+		if cancel != nil {
+			d, ok := ctx.Deadline()
+			require.True(t, ok, tt.name)
+			assert.WithinDuration(t, time.Now().Add(tt.timeout), d, time.Minute, tt.name)
+			cancel()
+		}
+	}
 }

@@ -26,58 +26,59 @@ type caller struct {
 }
 
 // call runs one call of op, in the order the stages' files are named:
-// check the input, build the request (request.go), send it until an answer
-// is final (send below: throttle.go, attempt.go, retry.go) and map that
-// answer to a token or a typed error (answer.go, errors.go).
-func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (*http.Response, *T, error) {
+// check the input, send it until an answer is final (send below: throttle.go,
+// request.go, attempt.go, retry.go) and map that answer to the model,
+// decoded into dst, or a typed error (answer.go, errors.go).
+func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I, dst *T) (*http.Response, error) {
 	if err := op.check(in); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	req, err := newRequest(c, op, in)
-	if err != nil {
-		return nil, nil, err
+	a, err := send(ctx, c, op, in)
+	switch {
+	case a.req == nil:
+		return nil, err // the request could not be built
+	case err != nil:
+		return nil, fmt.Errorf("clerk: %s %s: %w", a.req.Method, c.apiPath(a.req), err)
 	}
-	a, err := c.send(ctx, op.idempotent, req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("clerk: %s %s: %w", req.Method, c.apiPath(req), err)
-	}
-	a.rsp.Request = publicRequest(req)
-	v, err := mapAnswer(op.bodies, op.valid, a, req.Method, c.apiPath(req))
-	return a.rsp, v, err
+	a.rsp.Request = forgetKey(a.req)
+	return a.rsp, mapAnswer(op.bodies, op.valid, &a, a.req.Method, c.apiPath(a.req), dst)
 }
 
-// send sends req until an answer is final under the retry policy: each
-// attempt waits for the client's throttle, is sent with its own deadline and
-// has its body read within it. It returns the final answer, or the transport
-// error of the last attempt, or the context's error.
-func (c *caller) send(ctx context.Context, idempotent bool, req *http.Request) (*answer, error) {
+// send sends op's request for in until an answer is final under the retry
+// policy: each attempt waits for the client's throttle, is built and sent
+// with its own deadline, and has its body read within it. It returns the
+// final answer, or with the last request sent, its transport error or the
+// context's error.
+func send[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (answer, error) {
+	var a answer
 	var wait time.Duration
 	for retries := 0; ; retries++ {
 		if err := c.throttle.wait(ctx, c.clock); err != nil {
-			return nil, err
+			return a, err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return a, err
 		}
 		start := c.clock.now()
-		a, err := c.attempt(ctx, req)
+		var err error
+		a, err = attempt(ctx, c, op, in)
+		if a.req == nil {
+			return a, err
+		}
 		end := c.clock.now()
 		d := retryDecision{reason: "caller's context done"}
 		if ctx.Err() == nil {
-			d = c.policy.shouldRetry(idempotent, retries, a, err, c.clock.jitter)
+			d = c.policy.shouldRetry(op.idempotent, retries, &a, err, c.clock.jitter)
 		}
 		if c.logger != nil {
-			c.log(ctx, req, a, err, retries+1, wait, end.Sub(start), d)
+			c.log(ctx, &a, err, retries+1, wait, end.Sub(start), d)
 		}
 		if !d.retry {
 			return a, err
 		}
 		wait = d.wait
-		if err := c.pause(ctx, a, end, d.wait); err != nil {
-			return nil, err
-		}
-		if err := rewind(req); err != nil {
-			return nil, err
+		if err := c.pause(ctx, &a, end, d.wait); err != nil {
+			return a, err
 		}
 	}
 }
@@ -86,7 +87,7 @@ func (c *caller) send(ctx context.Context, idempotent bool, req *http.Request) (
 // client, not this call: every call of the client waits, and this one waits
 // there with the others.
 func (c *caller) pause(ctx context.Context, a *answer, now time.Time, d time.Duration) error {
-	if a != nil && a.rsp.StatusCode == http.StatusTooManyRequests {
+	if a.rsp != nil && a.rsp.StatusCode == http.StatusTooManyRequests {
 		c.throttle.pause(now.Add(d))
 		return nil
 	}

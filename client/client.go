@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,11 +24,29 @@ const DefaultServerURL = "https://api.clerk.com/v1"
 // DefaultTimeout bounds each attempt unless WithTimeout says otherwise.
 const DefaultTimeout = 10 * time.Second
 
+// DefaultMaxIdleConnsPerHost is how many idle connections the default HTTP
+// client keeps to the server: as many as the calls a program typically runs
+// at once, so that they reuse connections instead of dialing (and, against
+// Clerk, shaking hands over TLS) again. Go's default transport keeps 2.
+const DefaultMaxIdleConnsPerHost = 64
+
 // A Client talks to Clerk's Backend API. It is immutable after New and safe
 // for concurrent use. Printing it never shows the secret key.
 type Client struct {
 	// SignInTokens creates and revokes sign-in tokens.
 	SignInTokens *SignInTokensService
+
+	doer HTTPDoer
+}
+
+// CloseIdleConnections closes the connections the client's HTTP client keeps
+// open but idle, as http.Client.CloseIdleConnections does; calls in flight
+// are not affected. With a doer given to WithHTTPClient that has no such
+// method, it does nothing.
+func (c *Client) CloseIdleConnections() {
+	if ic, ok := c.doer.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections()
+	}
 }
 
 type config struct {
@@ -67,7 +86,7 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{SignInTokens: newSignInTokensService(c)}, nil
+	return &Client{SignInTokens: newSignInTokensService(c), doer: c.doer}, nil
 }
 
 // caller checks the configuration and turns it into the caller that runs
@@ -95,7 +114,7 @@ func (cfg *config) caller() (*caller, error) {
 	}
 	doer := cfg.httpClient
 	if doer == nil {
-		doer = &http.Client{}
+		doer = defaultHTTPClient()
 	}
 	userAgent := fmt.Sprintf("signintokens-go/%s (%s)", Version, runtime.Version())
 	if ua := strings.TrimSpace(cfg.userAgent); ua != "" {
@@ -114,7 +133,23 @@ func (cfg *config) caller() (*caller, error) {
 	}, nil
 }
 
+// defaultHTTPClient is a client over a clone of Go's default transport (its
+// proxy, timeouts and HTTP/2 kept) that keeps DefaultMaxIdleConnsPerHost
+// idle connections.
+func defaultHTTPClient() *http.Client {
+	tr, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return &http.Client{}
+	}
+	tr = tr.Clone()
+	tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	tr.MaxIdleConns = max(tr.MaxIdleConns, DefaultMaxIdleConnsPerHost)
+	return &http.Client{Transport: tr}
+}
+
 // checkServerURL checks a base URL and returns it without a trailing slash.
+// Operations' paths are appended to it, not resolved against it, so it must
+// not have "." or ".." segments.
 func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 	const field = "server URL"
 	u, err := url.Parse(s)
@@ -131,6 +166,8 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 		return nil, invalid(field, "must not have a query")
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return nil, invalid(field, "must not have a fragment")
+	case slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
+		return nil, invalid(field, `must not have "." or ".." path segments`)
 	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
 		return nil, invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
 	}

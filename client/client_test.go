@@ -47,6 +47,9 @@ func TestNew_serverURL(t *testing.T) {
 		{"https://api.clerk.com/v1?", "must not have a query"},
 		{"https://api.clerk.com/v1#top", "must not have a fragment"},
 		{"https://user:pw@api.clerk.com/v1", "must not hold user information"},
+		{"https://api.clerk.com/v1/../v2", `must not have "." or ".." path segments`},
+		{"https://api.clerk.com/./v1", `must not have "." or ".." path segments`},
+		{"https://api.clerk.com/v1/..", `must not have "." or ".." path segments`},
 		{"http://api.clerk.com/v1", "must use https unless the host is a loopback address"},
 	}
 	for _, tt := range bad {

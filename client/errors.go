@@ -115,7 +115,7 @@ func newAPIError(a *answer, method, path, msg string, err error) *APIError {
 	e := &APIError{
 		Message:     msg,
 		StatusCode:  a.rsp.StatusCode,
-		ContentType: a.rsp.Header.Get("Content-Type"),
+		ContentType: headerValue(a.rsp.Header, "Content-Type"),
 		Body:        string(a.body[:min(len(a.body), maxBodyBytes)]),
 		RawResponse: a.rsp,
 		RetryAfter:  a.retryAfter,

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -32,12 +33,13 @@ func FuzzAnswer(f *testing.F) {
 		}
 		for op, bodies := range ops {
 			a := &answer{rsp: newResponse(status, contentType, ""), body: body[:min(len(body), maxBodyBytes+1)]}
-			tok, err := mapAnswer(bodies, hasID, a, "POST", "/"+op)
+			var tok gen.SignInToken
+			err := mapAnswer(bodies, hasID, a, "POST", "/"+op, &tok)
 			var ce *ClerkErrors
 			var ae *APIError
 			switch {
 			case err == nil:
-				if tok == nil || tok.ID == "" || status != http.StatusOK {
+				if tok.ID == "" || status != http.StatusOK {
 					t.Fatalf("%s: success without a token for status %d", op, status)
 				}
 			case errors.As(err, &ce):
@@ -82,4 +84,55 @@ func FuzzRevokeID(f *testing.F) {
 			t.Fatalf("id %q: segment %q unescapes to %q (%v)", id, seg, got, err)
 		}
 	})
+}
+
+// FuzzBuildRequest holds the builders the client uses (generated from
+// templates/client.tmpl: the path appended to the base URL) to the stock
+// builders (the path resolved against it): for every server URL New accepts
+// and every input the checks accept, both build the same request.
+func FuzzBuildRequest(f *testing.F) {
+	for _, tt := range []struct{ server, id string }{
+		{"https://api.clerk.com/v1", "sit_1"},
+		{"https://api.clerk.com/v1/", "a%2Fb"},
+		{"http://127.0.0.1:8080", "é"},
+		{"https://api.clerk.com/a%2Fb/v1", "a;b"},
+		{"https://api.clerk.com//v1", "%2e%2e"},
+		{"https://[::1]:443/v1", "a+b"},
+		{"https://api.clerk.com/v%201", "~x"},
+		{"https://api.clerk.com/a/../v1", "sit_1"},
+	} {
+		f.Add(tt.server, tt.id)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, server, id string) {
+		u, err := checkServerURL(server, true)
+		if err != nil || checkRevoke(id) != nil {
+			return
+		}
+		base := u.String() + "/"
+		stock, stockErr := gen.NewRevokeSignInTokenRequest(base, id)
+		ours, err := gen.BuildRevokeSignInTokenRequest(ctx, base, id)
+		assertSameBuild(t, "revoke", stock, stockErr, ours, err)
+
+		body := CreateSignInTokenRequest{UserID: id}
+		stock, stockErr = gen.NewCreateSignInTokenRequest(base, body)
+		ours, err = gen.BuildCreateSignInTokenRequest(ctx, base, body)
+		assertSameBuild(t, "create", stock, stockErr, ours, err)
+	})
+}
+
+func assertSameBuild(t *testing.T, op string, stock *http.Request, stockErr error, ours *http.Request, err error) {
+	t.Helper()
+	if (stockErr == nil) != (err == nil) {
+		t.Fatalf("%s: stock builder error %v, ours %v", op, stockErr, err)
+	}
+	if err != nil {
+		return
+	}
+	if stock.Method != ours.Method || stock.URL.String() != ours.URL.String() {
+		t.Fatalf("%s: stock %s %s, ours %s %s", op, stock.Method, stock.URL, ours.Method, ours.URL)
+	}
+	if stock.Header.Get("Content-Type") != ours.Header.Get("Content-Type") || stock.ContentLength != ours.ContentLength {
+		t.Fatalf("%s: stock headers %v length %d, ours %v length %d", op, stock.Header, stock.ContentLength, ours.Header, ours.ContentLength)
+	}
 }

@@ -3,24 +3,23 @@ package client
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"time"
 )
 
 // log writes one record for one attempt. It never writes headers or bodies:
 // they carry the secret key and the token.
-func (c *caller) log(ctx context.Context, req *http.Request, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
+func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
 	attrs := []slog.Attr{
-		slog.String("method", req.Method),
-		slog.String("path", req.URL.EscapedPath()),
+		slog.String("method", a.req.Method),
+		slog.String("path", a.req.URL.EscapedPath()),
 		slog.Int("attempt", attempt),
 		slog.Duration("wait", wait),
 		slog.Duration("duration", took),
 	}
 	level := slog.LevelInfo
-	if a != nil {
+	if a.rsp != nil {
 		attrs = append(attrs, slog.Int("status", a.rsp.StatusCode))
-		if id := a.rsp.Header.Get(traceHeader); id != "" {
+		if id := headerValue(a.rsp.Header, traceHeader); id != "" {
 			attrs = append(attrs, slog.String("trace_id", oneLine(id)))
 		}
 		if a.readErr != nil {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -17,9 +18,10 @@ import (
 type operation[I, T any] struct {
 	// check rejects an input that must not be sent.
 	check func(I) error
-	// build makes the request from the server URL (with a trailing slash)
-	// and the input: a builder generated from openapi.yaml.
-	build func(server string, in I) (*http.Request, error)
+	// build makes the request for one attempt from its context, the
+	// server URL (with a trailing slash) and the input: a builder generated
+	// from openapi.yaml (templates/client.tmpl).
+	build func(ctx context.Context, server string, in I) (*http.Request, error)
 	// valid rejects a success body that decodes but cannot be used, such
 	// as a token without an ID.
 	valid func(*T) error
@@ -46,7 +48,7 @@ const (
 // statuses the document defines and the type of each one's body, so that a
 // status added to openapi.yaml and regenerated is mapped with no change
 // here. They are read once, when a Client is made.
-func newOperation[R, I, T any](check func(I) error, build func(string, I) (*http.Request, error), valid func(*T) error, idempotent bool) operation[I, T] {
+func newOperation[R, I, T any](check func(I) error, build func(context.Context, string, I) (*http.Request, error), valid func(*T) error, idempotent bool) operation[I, T] {
 	return operation[I, T]{
 		check:      check,
 		build:      build,

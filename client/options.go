@@ -27,8 +27,9 @@ func WithServerURL(serverURL string) Option {
 // An *http.Client is used through a shallow copy that never follows a
 // redirect; the copy shares its transport. Another doer is used as it is:
 // the SDK cannot stop it from following a redirect, and rejects its answer
-// to any request other than the one sent. Default: an http.Client with Go's
-// default transport that never follows a redirect.
+// to any request other than the one sent. Default: an http.Client that never
+// follows a redirect, over a clone of Go's default transport that keeps
+// DefaultMaxIdleConnsPerHost idle connections.
 func WithHTTPClient(doer HTTPDoer) Option {
 	return func(c *config) { c.httpClient = doer }
 }

@@ -1,18 +1,21 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
 	"github.com/clerkgo/signintokens"
 )
 
-// newRequest builds op's request for in with the generated builder and sets
-// the headers every call carries (see headerSetter). The secret key goes in Authorization on
-// the request itself; it never reaches another origin because no redirect
-// is followed (see noRedirects).
-func newRequest[I, T any](c *caller, op *operation[I, T], in I) (*http.Request, error) {
-	req, err := op.build(c.server, in)
+// newRequest builds op's request for in, for one attempt's ctx, with the
+// generated builder, and sets the headers every call carries (see
+// headerSetter). Each attempt builds its own, so nothing has to be
+// rewound. The secret key goes in Authorization on the request itself; it
+// never reaches another origin because no redirect is followed (see
+// noRedirects).
+func newRequest[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (*http.Request, error) {
+	req, err := op.build(ctx, c.server, in)
 	if err != nil {
 		return nil, fmt.Errorf("clerk: building the request: %w", err)
 	}
@@ -36,27 +39,17 @@ func headerSetter(secretKey, userAgent string) func(*http.Request) {
 	}
 }
 
-// rewind gives a request that is sent again a fresh body.
-func rewind(req *http.Request) error {
-	if req.GetBody == nil {
-		return nil
+// forgetKey removes the secret key from a request that was sent and whose
+// response body is closed, before the request is kept in a response or an
+// error: printing it then never prints the key. net/http allows changing a
+// request once the body of its response is closed, and attempt has closed
+// it; nothing sends this request again, since each attempt builds its own.
+func forgetKey(req *http.Request) *http.Request {
+	if v := req.Header["Authorization"]; len(v) > 0 {
+		v[0] = "" // the value is gone from the shared array too (see headerSetter)
 	}
-	body, err := req.GetBody()
-	if err != nil {
-		return fmt.Errorf("rewinding the request body: %w", err)
-	}
-	req.Body = body
-	return nil
-}
-
-// publicRequest is the request kept in a response or an error: a copy
-// without the Authorization header, so that printing it never prints the
-// key.
-func publicRequest(req *http.Request) *http.Request {
-	r := *req
-	r.Header = req.Header.Clone()
-	delete(r.Header, "Authorization")
-	return &r
+	delete(req.Header, "Authorization")
+	return req
 }
 
 // refuseRedirects is the CheckRedirect of every *http.Client the SDK uses:

@@ -54,9 +54,9 @@ type retryDecision struct {
 	wait   time.Duration
 }
 
-// shouldRetry decides about one finished attempt: a is its answer, or nil
-// when err says why there was none. retries is how many retries were
-// already made.
+// shouldRetry decides about one finished attempt: a is its answer, without
+// a response when err says why there was none. retries is how many retries
+// were already made.
 func (p RetryPolicy) shouldRetry(idempotent bool, retries int, a *answer, err error, jitter func(time.Duration) time.Duration) retryDecision {
 	why, ok := retryable(idempotent, a, err)
 	switch {
@@ -66,7 +66,7 @@ func (p RetryPolicy) shouldRetry(idempotent bool, retries int, a *answer, err er
 		return retryDecision{reason: "retries exhausted after: " + why}
 	}
 	wait := p.backoff(retries, jitter)
-	if a != nil && a.hasRetryAfter {
+	if a.hasRetryAfter {
 		if a.retryAfter > p.MaxRetryAfter {
 			return retryDecision{reason: "retry-after longer than the policy allows"}
 		}
@@ -169,7 +169,7 @@ func transient(err error) bool {
 // retryAfterValue parses Retry-After as seconds or an HTTP date. A date in
 // the past is a wait of 0; a negative or unreadable value is no header.
 func retryAfterValue(h http.Header, now time.Time) (time.Duration, bool) {
-	v := h.Get("Retry-After")
+	v := headerValue(h, "Retry-After")
 	if v == "" {
 		return 0, false
 	}

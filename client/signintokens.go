@@ -18,8 +18,8 @@ type SignInTokensService struct {
 func newSignInTokensService(c *caller) *SignInTokensService {
 	return &SignInTokensService{
 		c:      c,
-		create: newOperation[gen.CreateSignInTokenResponse](checkCreate, gen.NewCreateSignInTokenRequest, hasID, false),
-		revoke: newOperation[gen.RevokeSignInTokenResponse](checkRevoke, gen.NewRevokeSignInTokenRequest, hasID, true),
+		create: newOperation[gen.CreateSignInTokenResponse](checkCreate, gen.BuildCreateSignInTokenRequest, hasID, false),
+		revoke: newOperation[gen.RevokeSignInTokenResponse](checkRevoke, gen.BuildRevokeSignInTokenRequest, hasID, true),
 	}
 }
 
@@ -38,11 +38,17 @@ func hasID(t *gen.SignInToken) error {
 // 429, or a connection that was never made): every create that succeeds is a
 // live credential, and one sent twice could make two.
 func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenRequest) (*CreateSignInTokenResponse, error) {
-	rsp, tok, err := call(ctx, s.c, &s.create, req)
+	// The response and its token are one allocation.
+	r := new(struct {
+		res CreateSignInTokenResponse
+		tok gen.SignInToken
+	})
+	rsp, err := call(ctx, s.c, &s.create, req, &r.tok)
 	if err != nil {
 		return nil, err
 	}
-	return &CreateSignInTokenResponse{rsp.StatusCode, rsp.Header.Get("Content-Type"), rsp, (*SignInToken)(tok)}, nil
+	r.res = CreateSignInTokenResponse{rsp.StatusCode, headerValue(rsp.Header, "Content-Type"), rsp, (*SignInToken)(&r.tok)}
+	return &r.res, nil
 }
 
 // Revoke revokes the pending sign-in token with the given ID.
@@ -51,9 +57,14 @@ func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenR
 // earlier attempt succeeded but its answer was lost, the retry answers 400
 // with code sign_in_token_cannot_be_revoked_code: the token is revoked.
 func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) (*RevokeSignInTokenResponse, error) {
-	rsp, tok, err := call(ctx, s.c, &s.revoke, signInTokenID)
+	r := new(struct {
+		res RevokeSignInTokenResponse
+		tok gen.SignInToken
+	})
+	rsp, err := call(ctx, s.c, &s.revoke, signInTokenID, &r.tok)
 	if err != nil {
 		return nil, err
 	}
-	return &RevokeSignInTokenResponse{rsp.StatusCode, rsp.Header.Get("Content-Type"), rsp, (*SignInToken)(tok)}, nil
+	r.res = RevokeSignInTokenResponse{rsp.StatusCode, headerValue(rsp.Header, "Content-Type"), rsp, (*SignInToken)(&r.tok)}
+	return &r.res, nil
 }
