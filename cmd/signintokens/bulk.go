@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -55,12 +56,16 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 	return exitOK, true
 }
 
-// clientOptions are the client options of a bulk run: the rate limit, and
-// retries enough to ride out a few rate-limit windows.
+// clientOptions are the client options of a bulk run: the rate limit,
+// retries enough to ride out a few rate-limit windows, and an HTTP client
+// that keeps a connection for each call in flight, so that none dials again.
 func (b bulkFlags) clientOptions() []client.Option {
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
-	opts := []client.Option{client.WithRetryPolicy(policy)}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = max(*b.concurrency, client.DefaultMaxIdleConnsPerHost)
+	tr.MaxIdleConns = max(tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
+	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(&http.Client{Transport: tr})}
 	if *b.rate > 0 {
 		opts = append(opts, client.WithRateLimit(*b.rate, 1))
 	}
@@ -368,6 +373,7 @@ func (c cli) bulk(ctx context.Context, name, column, serverURL string, bf bulkFl
 	if err != nil {
 		return c.fail(err, false)
 	}
+	defer cl.CloseIdleConnections()
 	job := bulkJob{name: name, column: column, do: func(ctx context.Context, id string) (*client.SignInToken, error) {
 		return call(ctx, cl, id)
 	}}
