@@ -6,7 +6,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260709024250-82a0b07e230
 BENCHCOUNT  ?= 10
 FUZZTIME    ?= 5s
 
-.PHONY: all demo test fuzz bench bench-instructions spec-diff generate check-generated lint ci
+.PHONY: all demo test fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci
 
 all: test
 
@@ -29,18 +29,41 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswer$$' -fuzztime $(FUZZTIME) ./client
 	$(GO) test -run '^$$' -fuzz '^FuzzRevokeID$$' -fuzztime $(FUZZTIME) ./client
+	$(GO) test -run '^$$' -fuzz '^FuzzBuildRequest$$' -fuzztime $(FUZZTIME) ./client
 
-## bench-instructions: instructions per op under callgrind (needs valgrind), the
-## difference between runs of 4000 and 2000 ops; steadier than ns/op on a busy machine
+## bench-rounds: ROUNDS interleaved rounds of the client benchmarks (impl=raw and
+## impl=client back to back in each round, so both meet the same load), then each
+## benchmark's median of per-round client/raw ns/op ratios
+ROUNDS      ?= 10
+ROUND_BENCH ?= ^Benchmark(Create|Revoke|CreateNotFound|LoopbackCreate|LoopbackRevoke)$$
+bench-rounds:
+	@bin=$$(mktemp); trap 'rm -f $$bin' EXIT; $(GO) test -c -o $$bin ./client || exit 1; \
+	for i in $$(seq $(ROUNDS)); do $$bin -test.run '^$$' -test.bench '$(ROUND_BENCH)' -test.benchmem || exit 1; done > bench-rounds.txt
+	$(GO) run ./internal/benchratio < bench-rounds.txt
+
+## bench-bulk: connections opened and CPU per request of 100,000 bulk creates
+## against fake-server in another process (needs strace and GNU time)
+bench-bulk:
+	scripts/bench-bulk.sh 100000 8
+
+## bench-instructions: instructions per op under callgrind (needs valgrind): the
+## difference between runs of 4000 and 2000 ops, so start-up cost cancels; steadier
+## than ns/op on a busy machine. GOGC=off makes counts repeat (the collector's work
+## is left out); asyncpreemptoff keeps callgrind from aborting on Go's preemption
+## signal. Patterns are anchored, so Create does not also run CreateNotFound.
 INSTR_BENCHES := Create Revoke CreateNotFound BuildCreateRequest BuildRevokeRequest
 bench-instructions:
-	@bin=$$(mktemp); trap 'rm -f $$bin' EXIT; $(GO) test -c -o $$bin ./client && \
+	@command -v valgrind >/dev/null || { echo 'bench-instructions needs valgrind (apt-get install valgrind)' >&2; exit 2; }
+	@bin=$$(mktemp); trap 'rm -f $$bin' EXIT; $(GO) test -c -o $$bin ./client || exit 1; \
 	for b in $(INSTR_BENCHES); do for impl in raw client; do \
 		for n in 2000 4000; do \
-			GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null $$bin -test.run '^$$' \
-				-test.bench "^Benchmark$$b/impl=$$impl$$" -test.benchtime $${n}x 2>&1 >/dev/null | \
+			GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+				$$bin -test.run '^$$' -test.bench "^Benchmark$$b$$/^impl=$$impl$$" -test.benchtime $${n}x 2>&1 >/dev/null | \
 				sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; \
-		done | { read a; read c; printf '%-20s %-7s %8d instructions/op\n' $$b $$impl $$(( (c - a) / 2000 )); }; \
+		done | { read a; read c; \
+			if [ -z "$$a" ] || [ -z "$$c" ] || [ "$$c" -le "$$a" ]; then \
+				echo "bench-instructions: no count for $$b/$$impl (callgrind failed?)" >&2; exit 1; fi; \
+			printf '%-20s %-7s %8d instructions/op\n' $$b $$impl $$(( (c - a) / 2000 )); } || exit 1; \
 	done; done
 
 ## spec-diff: how the two operations differ in UPSTREAM (a Clerk OpenAPI file) from openapi.yaml
