@@ -1,16 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,16 +50,35 @@ func runInProcess(t *testing.T, srv *clerktest.Server, stdin io.Reader, args ...
 	return out.String(), errOut.String(), code
 }
 
-func parseLines(t *testing.T, out string) []bulkLine {
+// parseLines parses a run's output, any line of any length, and returns
+// its outcome lines: every line but the intents a create writes before it
+// is sent.
+func parseLines(t *testing.T, out string) []journalLine {
 	t.Helper()
-	var lines []bulkLine
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		var l bulkLine
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
-		lines = append(lines, l)
+	var lines []journalLine
+	for _, s := range strings.SplitAfter(out, "\n") {
+		if s == "" {
+			continue
+		}
+		var l journalLine
+		require.NoError(t, json.Unmarshal([]byte(s), &l), "%.200s", s)
+		if !l.Sending {
+			lines = append(lines, l)
+		}
 	}
 	return lines
+}
+
+// byKey indexes outcome lines by their input ID; each must come once.
+func byKey(t *testing.T, lines []journalLine, column string) map[string]journalLine {
+	t.Helper()
+	m := map[string]journalLine{}
+	for _, l := range lines {
+		_, dup := m[l.key(column)]
+		require.False(t, dup, "two outcome lines for %s", l.key(column))
+		m[l.key(column)] = l
+	}
+	return m
 }
 
 // assertOneTokenEach checks the fake's store: every user has exactly one token.
@@ -95,11 +115,12 @@ func TestCreateFrom_withinRateLimit(t *testing.T) {
 	path, users := usersFile(t, 2000)
 	stdout, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--rate", "500", "--concurrency", "8", "--expires-in", "1h")
 	require.Equal(t, 0, code, stderr)
-	lines := parseLines(t, stdout)
+	lines := byKey(t, parseLines(t, stdout), "user_id")
 	require.Len(t, lines, len(users))
-	for i, l := range lines {
-		require.Equal(t, users[i], l.UserID, "line %d is in input order", i)
-		require.Nil(t, l.Error, "line %d", i)
+	for i, u := range users {
+		l := lines[u]
+		require.Nil(t, l.Error, u)
+		require.Equal(t, i+3, l.Line, "%s: the input line (after a comment and a blank line)", u)
 		require.True(t, strings.HasPrefix(l.ID, "sit_"))
 		require.Equal(t, "pending", l.Status)
 	}
@@ -128,46 +149,6 @@ func TestCreateFrom_withoutLimiter(t *testing.T) {
 	assert.Positive(t, got, "the limit was met")
 }
 
-// Ctrl-C halfway: the calls under way finish and are written; a second run
-// with --resume creates a token for each remaining user, and none twice.
-func TestCreateFrom_interruptAndResume(t *testing.T) {
-	t.Parallel()
-	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
-	path, users := usersFile(t, 200)
-	out := filepath.Join(t.TempDir(), "out.jsonl")
-
-	cmd := exec.Command(bin, "create", "--from", path, "--rate", "100", "--concurrency", "4")
-	cmd.Env = append(os.Environ(), serverEnv(srv)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	var first bytes.Buffer
-	sc := bufio.NewScanner(stdout)
-	for n := 0; sc.Scan(); n++ {
-		first.WriteString(sc.Text() + "\n")
-		if n == 20 {
-			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-		}
-	}
-	err = cmd.Wait()
-	var exitErr *exec.ExitError
-	require.ErrorAs(t, err, &exitErr)
-	assert.Equal(t, 1, exitErr.ExitCode(), "an interrupted run is not a success")
-	firstLines := parseLines(t, first.String())
-	require.Less(t, len(firstLines), len(users), "stopped early")
-	for _, l := range firstLines {
-		require.Nil(t, l.Error, "every line written is complete")
-	}
-	assert.Len(t, srv.Tokens(), len(firstLines), "every token made has its line")
-	require.NoError(t, os.WriteFile(out, first.Bytes(), 0o600))
-
-	second, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
-	require.Equal(t, 0, code, stderr)
-	assert.Len(t, parseLines(t, second), len(users)-len(firstLines))
-	assert.Contains(t, stderr, fmt.Sprintf("%d skipped", len(firstLines)))
-	assertOneTokenEach(t, srv, users)
-}
-
 func TestRevokeFrom(t *testing.T) {
 	t.Parallel()
 	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
@@ -184,15 +165,18 @@ func TestRevokeFrom(t *testing.T) {
 	csv.WriteString("user_x,sit_unknown\n")
 	revoked, stderr, code := runInProcess(t, srv, strings.NewReader(csv.String()), "revoke", "--from", "-", "--rate", "0")
 	assert.Equal(t, 1, code, "one revoke failed")
-	lines := parseLines(t, revoked)
+	lines := byKey(t, parseLines(t, revoked), "sign_in_token_id")
 	require.Len(t, lines, len(users)+1)
-	for _, l := range lines[:len(users)] {
+	for id, l := range lines {
+		if id == "sit_unknown" {
+			continue
+		}
 		assert.Equal(t, "revoked", l.Status)
 		assert.Equal(t, l.SignInTokenID, l.ID)
 	}
-	last := lines[len(users)]
+	last := lines["sit_unknown"]
 	require.NotNil(t, last.Error)
-	assert.Equal(t, "sit_unknown", last.SignInTokenID)
+	assert.Equal(t, len(users)+2, last.Line)
 	assert.Equal(t, "resource_not_found", last.Error.Code)
 	assert.Equal(t, 404, last.Error.StatusCode)
 	assert.Contains(t, stderr, fmt.Sprintf("%d done, 1 failed", len(users)))
@@ -200,7 +184,6 @@ func TestRevokeFrom(t *testing.T) {
 		assert.Equal(t, gen.SignInTokenStatusRevoked, tok.Status)
 	}
 }
-
 func TestBulk_usage(t *testing.T) {
 	t.Parallel()
 	srv := clerktest.NewServer(t)
@@ -215,6 +198,7 @@ func TestBulk_usage(t *testing.T) {
 		{[]string{"create", "--from", path, "--concurrency", "0"}, "--concurrency must be at least 1"},
 		{[]string{"create", "--from", path, "--rate", "-1"}, "--rate must not be negative"},
 		{[]string{"create", "--user-id", "user_1", "--resume", "out.jsonl"}, "--resume goes with --from"},
+		{[]string{"create", "--from", path, "--recreate-uncertain"}, "--recreate-uncertain goes with --resume"},
 		{[]string{"create", "--from", "/nonexistent"}, "no such file"},
 		{[]string{"create", "--from", csvNoColumn}, "the CSV header has no user_id column"},
 		{[]string{"revoke", "sit_1", "--from", path}, "give SIGN_IN_TOKEN_ID or --from, not both"},
@@ -228,64 +212,9 @@ func TestBulk_usage(t *testing.T) {
 	assert.Empty(t, srv.Requests())
 }
 
-func TestIDReader(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in string
-		want     []string
-	}{
-		{"lines", "# c\nuser_1\n\n  user_2  \n# end", []string{"user_1", "user_2"}},
-		{"no final newline", "user_1\nuser_2", []string{"user_1", "user_2"}},
-		{"header only column", "user_id\nuser_1\nuser_2\n", []string{"user_1", "user_2"}},
-		{"csv", "email,user_id\na@x,user_1\n# skipped\nb@x,user_2\nc@x,\n", []string{"user_1", "user_2"}},
-		{"csv quoted", "\"user_id\",name\n\"user_1\",\"A, B\"\n", []string{"user_1"}},
-		{"empty", "", nil},
-		{"comments only", "# nothing\n\n", nil},
-	}
-	for _, tt := range tests {
-		in, err := newIDReader(strings.NewReader(tt.in), "user_id")
-		require.NoError(t, err, tt.name)
-		var got []string
-		for id, err := in.next(); err == nil; id, err = in.next() {
-			got = append(got, id)
-		}
-		assert.Equal(t, tt.want, got, tt.name)
-	}
-}
-
-// The run keeps at most a window of IDs between reading and writing, so
-// memory does not grow with the input; output follows input order.
-func TestRunBulk_boundedAndOrdered(t *testing.T) {
-	t.Parallel()
-	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
-	c := srv.Client()
-	const n, concurrency = 3000, 8
-	var in strings.Builder
-	for i := range n {
-		fmt.Fprintf(&in, "user_%d\n", i)
-	}
-	ids, err := newIDReader(strings.NewReader(in.String()), "user_id")
-	require.NoError(t, err)
-	var out bytes.Buffer
-	job := bulkJob{name: "create", column: "user_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
-		res, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: id})
-		if err != nil {
-			return nil, err
-		}
-		return res.SignInToken, nil
-	}}
-	st, err := runBulk(context.Background(), job, ids, nil, concurrency, &out, nil)
-	require.NoError(t, err)
-	assert.Equal(t, n, st.done)
-	assert.LessOrEqual(t, st.maxPending, concurrency*8)
-	for i, l := range parseLines(t, out.String()) {
-		require.Equal(t, fmt.Sprintf("user_%d", i), l.UserID)
-	}
-}
-
 func TestProgressLine(t *testing.T) {
 	t.Parallel()
-	st := bulkStats{done: 450, failed: 50, skipped: 100}
+	st := bulkStats{done: 450, failed: 50, skipped: 100, read: 600}
 	assert.Equal(t, "[ 60%] 450 done, 50 failed, 100/s, 4s left", progressLine(st, 1000, 5*time.Second))
 	assert.Equal(t, "450 done, 50 failed, 100/s", progressLine(st, -1, 5*time.Second))
 }
@@ -316,4 +245,263 @@ func BenchmarkCreateFrom2000(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "s/run")
 		srv.Close()
 	}
+}
+
+// Ctrl-C halfway: the calls under way finish and are written, and the run
+// exits 130; a second run with --resume creates a token for each remaining
+// user, and none twice.
+func TestCreateFrom_interruptAndResume(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, users := usersFile(t, 200)
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+
+	cmd, stdout, stderr := start(t, serverEnv(srv), "create", "--from", path, "--rate", "100", "--concurrency", "4")
+	var first bytes.Buffer
+	for n := 0; ; n++ {
+		line, err := stdout.ReadString('\n')
+		first.WriteString(line)
+		if n == 20 {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+		}
+		if err != nil {
+			break
+		}
+	}
+	code, _ := ended(t, cmd)
+	assert.Equal(t, 130, code, "an interrupted run exits as Ctrl-C does")
+	firstLines := parseLines(t, first.String())
+	require.Less(t, len(firstLines), len(users), "stopped early")
+	for _, l := range firstLines {
+		require.Nil(t, l.Error, "every line written is complete")
+	}
+	assert.Len(t, srv.Tokens(), len(firstLines), "every token made has its line")
+	assert.Contains(t, stderr.String(), fmt.Sprintf("%d not started", len(users)-len(firstLines)))
+	require.NoError(t, os.WriteFile(out, first.Bytes(), 0o600))
+
+	second, stderr2, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
+	require.Equal(t, 0, code, stderr2)
+	assert.Len(t, parseLines(t, second), len(users)-len(firstLines))
+	assert.Contains(t, stderr2, fmt.Sprintf("%d skipped", len(firstLines)))
+	assertOneTokenEach(t, srv, users)
+}
+
+func TestIDReader(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 2<<20)
+	tests := []struct {
+		name, in string
+		want     []inputID
+	}{
+		{"lines", "# c\nuser_1\n\n  user_2  \n# end", []inputID{{"user_1", 2}, {"user_2", 4}}},
+		{"no final newline", "user_1\nuser_2", []inputID{{"user_1", 1}, {"user_2", 2}}},
+		{"header only column", "user_id\nuser_1\nuser_2\n", []inputID{{"user_1", 2}, {"user_2", 3}}},
+		{"csv", "email,user_id\na@x,user_1\n# skipped\nb@x,user_2\nc@x,\n", []inputID{{"user_1", 2}, {"user_2", 4}}},
+		{"csv after a comment", "# export\nemail,user_id\na@x,user_1\n", []inputID{{"user_1", 3}}},
+		{"csv quoted", "\"user_id\",name\n\"user_1\",\"A, B\"\n", []inputID{{"user_1", 2}}},
+		{"bom", "\ufeffuser_1\nuser_2\n", []inputID{{"user_1", 1}, {"user_2", 2}}},
+		{"bom csv", "\ufeffuser_id,email\nuser_1,a@x\n", []inputID{{"user_1", 2}}},
+		{"crlf", "user_1\r\nuser_2\r\n", []inputID{{"user_1", 1}, {"user_2", 2}}},
+		{"long line", long + "\nuser_1\n", []inputID{{long, 1}, {"user_1", 2}}},
+		{"empty", "", nil},
+		{"comments only", "# nothing\n\n", nil},
+	}
+	for _, tt := range tests {
+		in, err := newIDReader(strings.NewReader(tt.in), "user_id")
+		require.NoError(t, err, tt.name)
+		var got []inputID
+		for id, err := in.next(); err == nil; id, err = in.next() {
+			got = append(got, id)
+		}
+		assert.Equal(t, tt.want, got, tt.name)
+	}
+}
+
+// Each outcome is written as soon as it is known, with its input line:
+// one line per ID, whatever order the calls finish in.
+func TestRunBulk_writesEachOutcome(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	c := srv.Client()
+	const n, concurrency = 3000, 8
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, "user_%d\n", i)
+	}
+	ids, err := newIDReader(strings.NewReader(in.String()), "user_id")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	job := bulkJob{name: "create", column: "user_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
+		res, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: id})
+		if err != nil {
+			return nil, err
+		}
+		return res.SignInToken, nil
+	}}
+	j := &journal{w: &out, stop: func() {}}
+	st, err := runBulk(context.Background(), job, ids, runOptions{concurrency: concurrency}, j, nil)
+	require.NoError(t, err)
+	assert.Equal(t, n, st.done)
+	lines := byKey(t, parseLines(t, out.String()), "user_id")
+	require.Len(t, lines, n)
+	for i := range n {
+		assert.Equal(t, i+1, lines[fmt.Sprintf("user_%d", i)].Line)
+	}
+}
+
+// The same ID twice or more in one input is done once; later copies are
+// reported as duplicates of the first line, and not sent.
+func TestCreateFrom_duplicates(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	in := "user_1\nuser_2\nuser_1\nuser_3\nuser_1\nuser_2\n"
+	stdout, stderr, code := runInProcess(t, srv, strings.NewReader(in), "create", "--from", "-", "--rate", "0")
+	require.Equal(t, 0, code, stderr)
+	assertOneTokenEach(t, srv, []string{"user_1", "user_2", "user_3"})
+	var dups []journalLine
+	for _, l := range parseLines(t, stdout) {
+		if l.DuplicateOf != 0 {
+			dups = append(dups, journalLine{UserID: l.UserID, Line: l.Line, DuplicateOf: l.DuplicateOf})
+		}
+	}
+	assert.ElementsMatch(t, []journalLine{
+		{UserID: "user_1", Line: 3, DuplicateOf: 1},
+		{UserID: "user_1", Line: 5, DuplicateOf: 1},
+		{UserID: "user_2", Line: 6, DuplicateOf: 2},
+	}, dups)
+	assert.Contains(t, stderr, "3 done, 0 failed, 0 skipped (--resume), 3 duplicate, 0 not started")
+}
+
+// A UTF-8 byte order mark (Excel's "CSV UTF-8", Notepad) is not part of the
+// first ID or column name.
+func TestCreateFrom_byteOrderMark(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"text": "\ufeffuser_1\nuser_2\n",
+		"csv":  "\ufeffuser_id,email\nuser_1,a@example.com\nuser_2,b@example.com\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := clerktest.NewServer(t, clerktest.WithUsers("user_1", "user_2"))
+			_, stderr, code := runInProcess(t, srv, strings.NewReader(in), "create", "--from", "-", "--rate", "0")
+			require.Equal(t, 0, code, stderr)
+			assertOneTokenEach(t, srv, []string{"user_1", "user_2"})
+		})
+	}
+}
+
+// Output that cannot be written is an error, never a silent loss: a single
+// create to a full disk exits 1 and names the token it made; a bulk run
+// writes each create's intent before sending it, so it stops before
+// sending anything.
+func TestCreate_fullDisk(t *testing.T) {
+	t.Parallel()
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full here: %v", err)
+	}
+	t.Cleanup(func() { _ = full.Close() })
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, _ := usersFile(t, 50)
+	for _, args := range [][]string{{"create", "--user-id", "user_1"}, {"create", "--from", path, "--rate", "0"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), serverEnv(srv)...)
+		cmd.Stdout = full
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exitErr *exec.ExitError
+		require.ErrorAs(t, err, &exitErr, "%v", args)
+		assert.Equal(t, 1, exitErr.ExitCode(), "%v", args)
+		assert.Contains(t, stderr.String(), "no space left on device", "%v", args)
+	}
+	toks := srv.Tokens()
+	require.Len(t, toks, 1, "the single create made its token; the bulk run sent nothing")
+	assert.Equal(t, "user_1", toks[0].UserID)
+}
+
+// failAfter is a writer that accepts n writes and fails every one after.
+type failAfter struct {
+	n   int
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		return 0, errors.New("no space left on device")
+	}
+	w.n--
+	return w.buf.Write(p)
+}
+
+// A write that fails partway through a run stops it at once: no new call
+// starts, the calls in flight finish, and the tokens whose lines could not
+// be written are listed on stderr, so none is lost without a word.
+func TestCreateFrom_writeFailsMidRun(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, users := usersFile(t, 200)
+	out := &failAfter{n: 30}
+	var stderr bytes.Buffer
+	c := cli{stdout: out, stderr: &stderr, getenv: func(k string) string {
+		return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey, "CLERK_API_URL": srv.URL}[k]
+	}}
+	code := c.run(context.Background(), []string{"create", "--from", path, "--rate", "0", "--concurrency", "4"})
+	assert.Equal(t, 1, code)
+	written := byKey(t, parseLines(t, out.buf.String()), "user_id")
+	lost := map[string]string{}
+	_, list, _ := strings.Cut(stderr.String(), "(revoke them or record them):\n")
+	for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
+		if f := strings.Fields(l); len(f) == 2 {
+			lost[f[0]] = f[1]
+		}
+	}
+	toks := srv.Tokens()
+	assert.Less(t, len(toks), len(users), "the run stopped")
+	for _, tok := range toks {
+		if l, ok := written[tok.UserID]; ok {
+			assert.Equal(t, tok.ID, l.ID)
+		} else {
+			assert.Equal(t, tok.ID, lost[tok.UserID], "token of %s: neither written nor listed", tok.UserID)
+		}
+	}
+	assert.Contains(t, stderr.String(), "writing the output: no space left on device; the run stopped")
+	t.Logf("%d tokens: %d with their line, %d listed as lost", len(toks), len(written), len(lost))
+}
+
+// The summary counts every ID: done, failed, skipped by --resume,
+// duplicates, and those not started.
+func TestCreateFrom_summaryCounts(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithUsers("user_1", "user_2", "user_3", "user_4"))
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	first, _, code := runInProcess(t, srv, strings.NewReader("user_1\nuser_2\n"), "create", "--from", "-", "--rate", "0")
+	require.Equal(t, 0, code)
+	require.NoError(t, os.WriteFile(out, []byte(first), 0o600))
+	in := "user_1\nuser_2\nuser_3\nuser_3\nuser_4\nuser_nobody\n"
+	_, stderr, code := runInProcess(t, srv, strings.NewReader(in), "create", "--from", "-", "--resume", out, "--rate", "0")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "2 done, 1 failed, 2 skipped (--resume), 1 duplicate, 0 not started")
+}
+
+func TestIDSet(t *testing.T) {
+	t.Parallel()
+	s := newIDSet()
+	assert.False(t, s.has("user_1"))
+	for i := range 5000 {
+		first, dup := s.add(fmt.Sprintf("user_%d", i), i+1)
+		require.False(t, dup, "user_%d, first on line %d", i, first)
+	}
+	for i := range 5000 {
+		id := fmt.Sprintf("user_%d", i)
+		require.True(t, s.has(id), id)
+		first, dup := s.add(id, 99999)
+		require.True(t, dup, id)
+		require.Equal(t, i+1, first, id)
+	}
+	assert.False(t, s.has("user_5000"))
+	assert.Equal(t, 5000, s.n)
 }

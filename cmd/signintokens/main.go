@@ -24,6 +24,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"github.com/clerkgo/signintokens/client"
 )
 
@@ -55,13 +57,27 @@ type cli struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	c := cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	if isTerminal(os.Stderr) {
+	if term.IsTerminal(int(os.Stderr.Fd())) {
 		c.progress = os.Stderr
 	}
-	os.Exit(c.run(ctx, os.Args[1:]))
+	os.Exit(c.run(interruptible(c.stderr), os.Args[1:]))
+}
+
+// interruptible returns a context that the first Ctrl-C (or SIGTERM) ends,
+// so that a command stops cleanly. The signals' default action is restored
+// before the context ends, so a second Ctrl-C ends the process at once.
+func interruptible(stderr io.Writer) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		fmt.Fprintln(stderr, "signintokens: stopping (Ctrl-C again to quit at once)")
+		cancel()
+	}()
+	return ctx
 }
 
 func (c cli) run(ctx context.Context, args []string) int {
@@ -186,7 +202,10 @@ func describe(err error) (errorInfo, int) {
 			info.Code = ce.Errors[0].Code
 		}
 	case errors.As(err, &ae):
-		info.Kind, info.StatusCode = "api", ae.StatusCode
+		info.Kind, info.StatusCode, info.TraceID = "api", ae.StatusCode, ae.TraceID
+		if len(ae.Errors) > 0 {
+			info.Code = ae.Errors[0].Code
+		}
 	}
 	return info, exitAPIError
 }

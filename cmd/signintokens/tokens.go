@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -46,25 +48,39 @@ func (c cli) create(ctx context.Context, args []string) int {
 		req.ExpiresInSeconds = &secs
 	}
 	if *bf.from != "" {
-		return c.bulk(ctx, "create", "user_id", *serverURL, bf, func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
-			r := req
-			r.UserID = id
-			res, err := cl.SignInTokens.Create(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			return res.SignInToken, nil
-		})
+		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", intents: true,
+			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+				r := req
+				r.UserID = id
+				res, err := cl.SignInTokens.Create(ctx, r)
+				if err != nil {
+					return nil, err
+				}
+				return res.SignInToken, nil
+			}}, *serverURL, bf)
 	}
-	cl, err := c.newClient(*serverURL)
+	return c.createOne(ctx, *serverURL, req, *asJSON, *showToken)
+}
+
+// createOne creates one token and prints it. A token whose output cannot
+// be written is named on stderr, so that it can be revoked.
+func (c cli) createOne(ctx context.Context, serverURL string, req client.CreateSignInTokenRequest, asJSON, showToken bool) int {
+	cl, err := c.newClient(serverURL)
 	if err != nil {
-		return c.fail(err, *asJSON)
+		return c.fail(err, asJSON)
 	}
 	res, err := cl.SignInTokens.Create(ctx, req)
 	if err != nil {
-		return c.fail(err, *asJSON)
+		return c.fail(err, asJSON)
 	}
-	c.printToken("created", res.SignInToken, *asJSON, *showToken)
+	if err := c.printToken("created", res.SignInToken, asJSON, showToken); err != nil {
+		fmt.Fprintf(c.stderr, "signintokens: writing the output: %v\n", err)
+		if tok := res.SignInToken; tok != nil {
+			fmt.Fprintf(c.stderr, "signintokens: the token %s for %s was created but not printed; revoke it with: signintokens revoke %s\n",
+				tok.ID, tok.UserID, tok.ID)
+		}
+		return exitAPIError
+	}
 	return exitOK
 }
 
@@ -89,13 +105,14 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 		return c.usageError(fs, "want one SIGN_IN_TOKEN_ID, got 0 arguments")
 	}
 	if *bf.from != "" {
-		return c.bulk(ctx, "revoke", "sign_in_token_id", *serverURL, bf, func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
-			res, err := cl.SignInTokens.Revoke(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return res.SignInToken, nil
-		})
+		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id",
+			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+				res, err := cl.SignInTokens.Revoke(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				return res.SignInToken, nil
+			}}, *serverURL, bf)
 	}
 	cl, err := c.newClient(*serverURL)
 	if err != nil {
@@ -105,7 +122,10 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err, *asJSON)
 	}
-	c.printToken("revoked", res.SignInToken, *asJSON, false)
+	if err := c.printToken("revoked", res.SignInToken, *asJSON, false); err != nil {
+		fmt.Fprintf(c.stderr, "signintokens: writing the output: %v\n", err)
+		return exitAPIError
+	}
 	return exitOK
 }
 
@@ -130,29 +150,34 @@ func parseSeconds(s string) (int64, error) {
 	return int64(d / time.Second), nil
 }
 
-// printToken prints what a caller needs of a token. The token itself, a
-// credential, only with showToken; the URL always, since that is what a
-// create is for.
-func (c cli) printToken(verb string, tok *client.SignInToken, asJSON, showToken bool) {
-	if tok == nil {
-		fmt.Fprintf(c.stdout, "%s (the answer held no token)\n", verb)
-		return
+// printToken prints what a caller needs of a token, in one write whose
+// error it returns: a token whose URL could not be written is lost. The
+// token itself, a credential, only with showToken; the URL always, since
+// that is what a create is for.
+func (c cli) printToken(verb string, tok *client.SignInToken, asJSON, showToken bool) error {
+	var b bytes.Buffer
+	switch {
+	case tok == nil:
+		fmt.Fprintf(&b, "%s (the answer held no token)\n", verb)
+	case asJSON:
+		out := gen.SignInToken(*tok)
+		if !showToken {
+			out.Token = nil
+		}
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	default:
+		fmt.Fprintf(&b, "%s sign-in token %s for %s\n", verb, tok.ID, tok.UserID)
+		fmt.Fprintf(&b, "  status:  %s\n", tok.Status)
+		if tok.URL != nil {
+			fmt.Fprintf(&b, "  url:     %s\n", *tok.URL)
+		}
+		if tok.Token != nil && showToken {
+			fmt.Fprintf(&b, "  token:   %s\n", *tok.Token)
+		}
+		fmt.Fprintf(&b, "  created: %s\n", tok.Created().UTC().Format(time.RFC3339))
 	}
-	out := gen.SignInToken(*tok)
-	if !showToken {
-		out.Token = nil
-	}
-	if asJSON {
-		c.printJSON(out)
-		return
-	}
-	fmt.Fprintf(c.stdout, "%s sign-in token %s for %s\n", verb, out.ID, out.UserID)
-	fmt.Fprintf(c.stdout, "  status:  %s\n", out.Status)
-	if out.URL != nil {
-		fmt.Fprintf(c.stdout, "  url:     %s\n", *out.URL)
-	}
-	if out.Token != nil {
-		fmt.Fprintf(c.stdout, "  token:   %s\n", *out.Token)
-	}
-	fmt.Fprintf(c.stdout, "  created: %s\n", time.Unix(out.CreatedAt, 0).UTC().Format(time.RFC3339))
+	_, err := c.stdout.Write(b.Bytes())
+	return err
 }

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"hash/maphash"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/clerkgo/signintokens/client"
+)
+
+// journalLine is one line of a bulk run's output. Every line names its
+// input ID and the input line it is on. A create writes a line with Sending
+// set just before its request goes out, and its outcome once known; a run
+// killed in between leaves the first without the second.
+type journalLine struct {
+	UserID        string `json:"user_id,omitempty"`
+	SignInTokenID string `json:"sign_in_token_id,omitempty"`
+	Line          int    `json:"line"`
+	// Sending says a create for this ID is about to be sent.
+	Sending bool   `json:"sending,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Status  string `json:"status,omitempty"`
+	URL     string `json:"url,omitempty"`
+	// DuplicateOf is the line where the same ID came first: this one was
+	// not sent.
+	DuplicateOf int        `json:"duplicate_of,omitempty"`
+	Error       *errorInfo `json:"error,omitempty"`
+	// Uncertain says a failed create may have made a token all the same
+	// (a 5xx, a timeout, a connection lost after sending).
+	Uncertain bool `json:"uncertain,omitempty"`
+}
+
+func (l *journalLine) setKey(column, id string) {
+	if column == "user_id" {
+		l.UserID = id
+	} else {
+		l.SignInTokenID = id
+	}
+}
+
+func (l *journalLine) key(column string) string {
+	if column == "user_id" {
+		return l.UserID
+	}
+	return l.SignInTokenID
+}
+
+// journal writes a run's lines: each in one write, nothing buffered in the
+// process, so that however the process ends, every line it finished is in
+// the output. After a failed write it writes nothing more, stops the run,
+// and keeps the tokens whose lines were lost, to be listed on stderr.
+type journal struct {
+	w    io.Writer
+	stop context.CancelFunc // called once, at the first failed write
+
+	mu   sync.Mutex
+	err  error
+	lost []journalLine // outcomes with a token that could not be written
+}
+
+// write writes one line, or returns the error that stopped the output.
+func (j *journal) write(l *journalLine) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		if _, err := j.w.Write(b); err != nil {
+			j.err = err
+			j.stop()
+		}
+	}
+	if j.err != nil && l.ID != "" {
+		j.lost = append(j.lost, journalLine{UserID: l.UserID, SignInTokenID: l.SignInTokenID, ID: l.ID})
+	}
+	return j.err
+}
+
+// failure returns the tokens whose lines were lost and the first failed
+// write.
+func (j *journal) failure() ([]journalLine, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.lost, j.err
+}
+
+// prior is what a previous run's output says of its IDs.
+type prior struct {
+	done *idSet // IDs with a success line
+	// uncertain are the IDs whose create may have happened without a
+	// success line (sent when the run was killed, or a failure marked
+	// uncertain), with their input line.
+	uncertain map[string]int
+}
+
+// readJournal reads a previous run's output, any line of any length. A
+// missing file is a run that did nothing; a line cut short by a killed
+// process is passed over.
+func readJournal(path, column string) (prior, error) {
+	p := prior{done: newIDSet(), uncertain: map[string]int{}}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		b, err := r.ReadBytes('\n')
+		var l journalLine
+		if json.Unmarshal(b, &l) == nil && l.key(column) != "" {
+			p.note(column, &l)
+		}
+		if errors.Is(err, io.EOF) {
+			return p, nil
+		}
+		if err != nil {
+			return p, err
+		}
+	}
+}
+
+// note takes one line into account; later lines win.
+func (p prior) note(column string, l *journalLine) {
+	id := l.key(column)
+	switch {
+	case l.Sending || l.Uncertain:
+		p.uncertain[id] = l.Line
+	case l.Error != nil:
+		delete(p.uncertain, id)
+	case l.ID != "":
+		p.done.add(id, l.Line)
+		delete(p.uncertain, id)
+	}
+}
+
+// idSet is a set of IDs kept as 64-bit hashes, with the line each came on
+// first, in one flat open-addressing table: 12 bytes a slot and no
+// pointers, so that a million IDs take about 24 MB and cost the collector
+// nothing to scan. Two IDs whose hashes collide count as one (the odds, at
+// a million IDs, are about 1 in 30 million); the duplicate line names the
+// line of the first, so it can be checked.
+type idSet struct {
+	seed  maphash.Seed
+	keys  []uint64 // 0: an empty slot
+	lines []uint32
+	n     int
+}
+
+func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed()} }
+
+// add adds id, first seen on line, and returns the line it was first seen
+// on if it was already there.
+func (s *idSet) add(id string, line int) (first int, dup bool) {
+	if (s.n+1)*4 > len(s.keys)*3 {
+		s.grow()
+	}
+	h := s.hash(id)
+	i := s.slot(h)
+	if s.keys[i] == h {
+		return int(s.lines[i]), true
+	}
+	s.keys[i], s.lines[i] = h, uint32(min(line, 1<<32-1))
+	s.n++
+	return 0, false
+}
+
+func (s *idSet) has(id string) bool {
+	if s.n == 0 {
+		return false
+	}
+	h := s.hash(id)
+	return s.keys[s.slot(h)] == h
+}
+
+// hash is never 0, which marks an empty slot.
+func (s *idSet) hash(id string) uint64 { return max(maphash.String(s.seed, id), 1) }
+
+// slot is where h is, or the empty slot where it would go.
+func (s *idSet) slot(h uint64) int {
+	mask := len(s.keys) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		if s.keys[i] == h || s.keys[i] == 0 {
+			return i
+		}
+	}
+}
+
+// grow doubles the table (it starts at 1,024 slots) and moves every hash.
+func (s *idSet) grow() {
+	keys, lines := s.keys, s.lines
+	size := max(2*len(keys), 1024)
+	s.keys, s.lines = make([]uint64, size), make([]uint32, size)
+	for i, h := range keys {
+		if h != 0 {
+			j := s.slot(h)
+			s.keys[j], s.lines[j] = h, lines[i]
+		}
+	}
+}
+
+// mayHaveCreated reports whether a create that was sent and failed with
+// err may have made a token all the same: anything but an answer that says
+// it did not (a documented Clerk error, a 4XX) or a connection never made.
+func mayHaveCreated(err error) bool {
+	var ce *client.ClerkErrors
+	var ae *client.APIError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, client.ErrInvalidRequest), errors.As(err, &ce):
+		return false
+	case errors.As(err, &ae):
+		return ae.StatusCode < 400 || ae.StatusCode >= 500
+	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
+		return false
+	}
+	return true
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkgo/signintokens/clerktest"
+)
+
+// ended waits for cmd to end and returns its exit status (-1 if a signal
+// ended it). The watchdog turns a hang into a failure; it is not a timing
+// assertion.
+func ended(t *testing.T, cmd *exec.Cmd) (int, *os.ProcessState) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exitErr *exec.ExitError
+		if err != nil && !errors.As(err, &exitErr) {
+			t.Fatalf("waiting for the command: %v", err)
+		}
+		return cmd.ProcessState.ExitCode(), cmd.ProcessState
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the command did not end")
+		return 0, nil
+	}
+}
+
+// readOutcomes reads n outcome lines (not intents) from r.
+func readOutcomes(t *testing.T, r *bufio.Reader, n int) []string {
+	t.Helper()
+	var lines []string
+	for len(lines) < n {
+		line, err := r.ReadString('\n')
+		require.NoError(t, err, "the command's output ended early")
+		if !strings.Contains(line, `"sending":true`) {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// Ctrl-C while stdin is open but sends nothing (a FIFO, a slow producer, a
+// terminal): the run stops at once, writes its summary and exits 130.
+func TestCreateFrom_interruptIdleStdin(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	cmd := exec.Command(bin, "create", "--from", "-", "--rate", "0")
+	cmd.Env = append(os.Environ(), serverEnv(srv)...)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stdin.Close() })
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	_, err = fmt.Fprint(stdin, "user_1\nuser_2\n")
+	require.NoError(t, err)
+	readOutcomes(t, bufio.NewReader(stdout), 2)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	code, _ := ended(t, cmd)
+	assert.Equal(t, 130, code)
+	assert.Contains(t, stderr.String(), "2 done, 0 failed")
+	assert.Contains(t, stderr.String(), "interrupted, and the rest of the input was not read")
+}
+
+// Ctrl-C while calls wait for the rate limiter: nothing more is sent. At a
+// rate of one call every 4 s, the calls waiting when the signal comes are
+// never made, and the summary counts every ID left as not started.
+func TestCreateFrom_interruptRateLimitWait(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, users := usersFile(t, 20)
+	cmd, out, stderr := start(t, serverEnv(srv), "create", "--from", path, "--rate", "0.25", "--concurrency", "4")
+	readOutcomes(t, out, 1)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	code, _ := ended(t, cmd)
+	assert.Equal(t, 130, code)
+	rest, _ := out.ReadString(0)
+	done := 1 + len(parseLines(t, rest))
+	assert.Len(t, srv.Tokens(), done, "a token for each line written, none for calls that were waiting")
+	assert.Contains(t, stderr.String(), fmt.Sprintf("%d done, 0 failed, 0 skipped (--resume), 0 duplicate, %d not started", done, len(users)-done))
+}
+
+// A second Ctrl-C ends the run at once, even while calls are in flight.
+func TestCreateFrom_secondInterrupt(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 16)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select { // an answer that never comes while the test runs
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	path, _ := usersFile(t, 10)
+	cmd := exec.Command(bin, "create", "--from", path, "--rate", "0", "--concurrency", "2")
+	cmd.Env = append(os.Environ(), "CLERK_SECRET_KEY=sk_test_x", "CLERK_API_URL="+srv.URL+"/v1")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	<-arrived
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT)) // waits for the calls in flight
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, line, "Ctrl-C again to quit at once")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT)) // does not
+	_, state := ended(t, cmd)
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	require.True(t, ok)
+	assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGINT, "ended by the second Ctrl-C: %v", state)
+}
