@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,13 +34,16 @@ type Fake struct {
 	now       func() time.Time
 	handler   http.Handler
 
-	mu       sync.Mutex
-	users    map[string]bool
-	anyUser  bool
-	tokens   map[string]*token
-	requests []Request
-	faults   []fault
-	limit    rateLimit
+	log io.Writer // nil: no log
+
+	mu           sync.Mutex
+	users        map[string]bool
+	anyUser      bool
+	tokens       map[string]*token
+	requests     []*Request
+	requestLimit int
+	faults       []fault
+	limit        rateLimit
 }
 
 type token struct {
@@ -71,13 +75,24 @@ func WithAnyUser() Option { return func(f *Fake) { f.anyUser = true } }
 // time.Now.
 func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
 
+// WithRequestLimit sets how many of the latest requests Requests returns;
+// older ones are forgotten, so that a long-running fake stays small. 0 keeps
+// none. Default: DefaultRequestLimit.
+func WithRequestLimit(n int) Option { return func(f *Fake) { f.requestLimit = n } }
+
+// WithLog writes a line per request to w once it is answered: the time,
+// method, path, status, duration and trace ID; never headers or bodies.
+// Default: no log.
+func WithLog(w io.Writer) Option { return func(f *Fake) { f.log = w } }
+
 // New returns a Fake configured by opts.
 func New(opts ...Option) *Fake {
 	f := &Fake{
-		secretKey: "sk_test_" + randomHex(16),
-		now:       time.Now,
-		users:     map[string]bool{},
-		tokens:    map[string]*token{},
+		secretKey:    "sk_test_" + randomHex(16),
+		now:          time.Now,
+		users:        map[string]bool{},
+		tokens:       map[string]*token{},
+		requestLimit: DefaultRequestLimit,
 	}
 	for _, opt := range opts {
 		opt(f)
@@ -136,13 +151,20 @@ func (f *Fake) Accept(tokenID string) error {
 		return fmt.Errorf("clerktest: sign-in token %q has expired", tokenID)
 	}
 	t.Status = gen.SignInTokenStatusAccepted
-	t.UpdatedAt = f.now().Unix()
+	t.UpdatedAt = f.now().UnixMilli()
 	return nil
 }
 
-// createToken stores a new pending token for a user that exists.
+// maxExpiresIn is the longest lifetime the fake gives a token: about 292
+// years, the longest a time.Duration holds. A longer expires_in_seconds is
+// cut to it rather than overflowing into an expiry in the past.
+const maxExpiresIn = int64(1<<63-1) / int64(time.Second)
+
+// createToken stores a new pending token for a user that exists. Like
+// Clerk, it gives created_at and updated_at in Unix milliseconds.
 func (f *Fake) createToken(userID string, expiresIn int64, baseURL string) gen.SignInToken {
 	now := f.now()
+	expiresIn = min(expiresIn, maxExpiresIn)
 	id := "sit_" + randomHex(12)
 	jwt := f.jwt(id, userID, now, expiresIn)
 	u := baseURL + "/v1/tickets/accept?ticket=" + jwt
@@ -154,8 +176,8 @@ func (f *Fake) createToken(userID string, expiresIn int64, baseURL string) gen.S
 			UserID:    userID,
 			Token:     &jwt,
 			URL:       &u,
-			CreatedAt: now.Unix(),
-			UpdatedAt: now.Unix(),
+			CreatedAt: now.UnixMilli(),
+			UpdatedAt: now.UnixMilli(),
 		},
 		expiresAt: now.Add(time.Duration(expiresIn) * time.Second),
 	}
@@ -165,7 +187,8 @@ func (f *Fake) createToken(userID string, expiresIn int64, baseURL string) gen.S
 	return t.SignInToken
 }
 
-// jwt returns a JWT-shaped ticket, signed with the fake's key (HS256).
+// jwt returns a JWT-shaped ticket, signed with the fake's key (HS256). Its
+// iat and exp claims are in seconds, as JWT's are.
 func (f *Fake) jwt(id, userID string, now time.Time, expiresIn int64) string {
 	enc := base64.RawURLEncoding
 	header, _ := json.Marshal(map[string]string{"alg": "HS256", "typ": "JWT"})
@@ -195,7 +218,7 @@ func (f *Fake) revoke(id string) (gen.SignInToken, bool, bool) {
 		return t.SignInToken, true, false
 	}
 	t.Status = gen.SignInTokenStatusRevoked
-	t.UpdatedAt = f.now().Unix()
+	t.UpdatedAt = f.now().UnixMilli()
 	return t.SignInToken, true, true
 }
 
@@ -213,7 +236,7 @@ func (s server) CreateSignInToken(ctx context.Context, req gen.CreateSignInToken
 	body := req.Body
 	if !s.f.userExists(body.UserID) {
 		return gen.CreateSignInToken404JSONResponse{ResourceNotFoundJSONResponse: gen.ResourceNotFoundJSONResponse(
-			clerkErrors(trace, "resource_not_found", "not found", "No user was found with id "+body.UserID+".", "user_id"))}, nil
+			clerkErrors(trace, "resource_not_found", "not found", "Resource not found", ""))}, nil
 	}
 	if body.OrgID != nil && *body.OrgID == "" {
 		return gen.CreateSignInToken422JSONResponse{UnprocessableEntityJSONResponse: gen.UnprocessableEntityJSONResponse(
@@ -233,11 +256,11 @@ func (s server) RevokeSignInToken(ctx context.Context, req gen.RevokeSignInToken
 	switch {
 	case !found:
 		return gen.RevokeSignInToken404JSONResponse{ResourceNotFoundJSONResponse: gen.ResourceNotFoundJSONResponse(
-			clerkErrors(trace, "resource_not_found", "not found", "No sign-in token was found with this id.", "sign_in_token_id"))}, nil
+			clerkErrors(trace, "resource_not_found", "not found", "Resource not found", ""))}, nil
 	case !revoked:
 		return gen.RevokeSignInToken400JSONResponse{ClerkErrorsJSONResponse: gen.ClerkErrorsJSONResponse(
-			clerkErrors(trace, "sign_in_token_cannot_be_revoked_code", "cannot be revoked",
-				"Only a pending sign-in token can be revoked; this one is "+string(tok.Status)+".", ""))}, nil
+			clerkErrors(trace, "sign_in_token_cannot_be_revoked_code", "cannot revoke",
+				"Sign in token cannot be revoked because its status is "+string(tok.Status)+". Only pending tokens can be revoked.", ""))}, nil
 	}
 	tok.Token = nil // Clerk returns the token itself only on create
 	return gen.RevokeSignInToken200JSONResponse{SignInTokenJSONResponse: gen.SignInTokenJSONResponse(tok)}, nil

@@ -2,9 +2,12 @@ package clerktest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -86,8 +89,9 @@ func TestFake_createAndRevoke(t *testing.T) {
 	assert.Equal(t, gen.SignInTokenObjectSignInToken, tok.Object)
 	assert.Equal(t, client.SignInTokenStatusPending, tok.Status)
 	assert.Equal(t, "user_1", tok.UserID)
-	assert.Equal(t, now.Unix(), tok.CreatedAt)
-	assert.Equal(t, now.Unix(), tok.UpdatedAt)
+	assert.Equal(t, now.UnixMilli(), tok.CreatedAt, "Clerk sends milliseconds")
+	assert.Equal(t, now.UnixMilli(), tok.UpdatedAt)
+	assert.Equal(t, now, tok.Created().UTC())
 	require.NotNil(t, tok.Token)
 	assert.Len(t, strings.Split(*tok.Token, "."), 3, "JWT-shaped")
 	require.NotNil(t, tok.URL)
@@ -150,28 +154,37 @@ func TestFake_errors(t *testing.T) {
 func TestFake_rawRequests(t *testing.T) {
 	t.Parallel()
 	srv, _ := setup(t)
+	const jsonType = "application/json"
+	spaces := strings.Repeat(" ", 5<<20)
 	tests := []struct {
-		name, path, key, contentType, body string
-		status                             int
-		code, param                        string
+		name, method, path, key, contentType, body string
+		status                                     int
+		code, param, message, long                 string
 	}{
-		{"no body", "/sign_in_tokens", srv.SecretKey, "", "", 422, "form_param_missing", "user_id"},
-		{"no user_id", "/sign_in_tokens", srv.SecretKey, "application/json", `{}`, 422, "form_param_missing", "user_id"},
-		{"empty user_id", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":""}`, 422, "form_param_missing", "user_id"},
-		{"expires 0", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":"user_1","expires_in_seconds":0}`, 422, "form_param_value_invalid", "expires_in_seconds"},
-		{"expires a string", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":"user_1","expires_in_seconds":"1h"}`, 422, "form_param_value_invalid", "expires_in_seconds"},
-		{"unknown field", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":"user_1","role":"admin"}`, 422, "form_param_unknown", ""},
-		{"malformed", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":`, 422, "form_param_value_invalid", ""},
-		{"text body", "/sign_in_tokens", srv.SecretKey, "text/plain", `user_id=user_1`, 422, "form_param_value_invalid", ""},
-		{"empty org_id", "/sign_in_tokens", srv.SecretKey, "application/json", `{"user_id":"user_1","org_id":""}`, 422, "form_param_value_invalid", "org_id"},
-		{"no key", "/sign_in_tokens", "", "application/json", `{"user_id":"user_1"}`, 401, "authentication_invalid", ""},
-		{"wrong key", "/sign_in_tokens", "sk_test_wrong", "application/json", `{"user_id":"user_1"}`, 401, "authentication_invalid", ""},
-		{"no such route", "/users", srv.SecretKey, "application/json", `{}`, 404, "resource_not_found", ""},
+		{"no body", "", "/sign_in_tokens", srv.SecretKey, "", "", 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"no user_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"empty user_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":""}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"expires 0", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","expires_in_seconds":0}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", "expires_in_seconds is invalid"},
+		{"expires a string", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","expires_in_seconds":"1h"}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", ""},
+		{"unknown field", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","role":"admin"}`, 422, "form_param_unknown", "role", "is unknown", "role is not a valid parameter for this request."},
+		{"malformed", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":`, 400, "request_body_invalid", "", "", ""},
+		{"trailing data", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1"} {"user_id":"user_2"}`, 400, "request_body_invalid", "", "", ""},
+		{"5 MB of trailing spaces", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1"}` + spaces, 413, "request_body_too_large", "", "", ""},
+		{"5 MB of leading spaces", "", "/sign_in_tokens", srv.SecretKey, jsonType, spaces + `{"user_id":"user_1"}`, 413, "request_body_too_large", "", "", ""},
+		{"text body", "", "/sign_in_tokens", srv.SecretKey, "text/plain", `user_id=user_1`, 422, "form_param_value_invalid", "", "is invalid", ""},
+		{"empty org_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","org_id":""}`, 422, "form_param_value_invalid", "org_id", "is invalid", ""},
+		{"no key", "", "/sign_in_tokens", "", jsonType, `{"user_id":"user_1"}`, 401, "authentication_invalid", "", "Invalid authentication", ""},
+		{"wrong key", "", "/sign_in_tokens", "sk_test_wrong", jsonType, `{"user_id":"user_1"}`, 401, "authentication_invalid", "", "Invalid authentication", ""},
+		{"no such route", "", "/users", srv.SecretKey, jsonType, `{}`, 404, "resource_not_found", "", "not found", "Resource not found"},
+		{"unknown method", http.MethodGet, "/sign_in_tokens", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
+		{"double slash", "", "/sign_in_tokens//revoke", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
+		{"dot dot", "", "/sign_in_tokens/x/../sit_1/revoke", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
+		{"double slash, no key", "", "/sign_in_tokens//revoke", "", "", "", 401, "authentication_invalid", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			req, err := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(tt.body))
+			req, err := http.NewRequest(cmp.Or(tt.method, http.MethodPost), srv.URL+tt.path, strings.NewReader(tt.body))
 			require.NoError(t, err)
 			if tt.key != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.key)
@@ -179,7 +192,8 @@ func TestFake_rawRequests(t *testing.T) {
 			if tt.contentType != "" {
 				req.Header.Set("Content-Type", tt.contentType)
 			}
-			rsp, err := http.DefaultClient.Do(req)
+			noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			rsp, err := noRedirects.Do(req)
 			require.NoError(t, err)
 			defer rsp.Body.Close()
 			assert.Equal(t, tt.status, rsp.StatusCode)
@@ -190,6 +204,12 @@ func TestFake_rawRequests(t *testing.T) {
 			assert.Equal(t, tt.code, body.Errors[0].Code)
 			if tt.param != "" {
 				assert.Equal(t, tt.param, body.Errors[0].Meta["param_name"])
+			}
+			if tt.message != "" {
+				assert.Equal(t, tt.message, body.Errors[0].Message)
+			}
+			if tt.long != "" {
+				assert.Equal(t, tt.long, body.Errors[0].LongMessage)
 			}
 			require.NotNil(t, body.ClerkTraceID)
 			assert.Equal(t, rsp.Header.Get(TraceHeader), *body.ClerkTraceID)
@@ -338,3 +358,88 @@ func TestFake_faults(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// An expires_in_seconds too large for a time.Duration is cut to the longest
+// one, never wrapped into an expiry in the past.
+func TestFake_expiryOverflow(t *testing.T) {
+	t.Parallel()
+	for _, secs := range []int64{9223372037, 1<<63 - 1} {
+		t.Run(strconv.FormatInt(secs, 10), func(t *testing.T) {
+			t.Parallel()
+			srv, c := setup(t)
+			res, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1", ExpiresInSeconds: &secs})
+			require.NoError(t, err)
+			require.NoError(t, srv.Accept(res.SignInToken.ID), "a token with the longest lifetime has not expired")
+			parts := strings.Split(*res.SignInToken.Token, ".")
+			require.Len(t, parts, 3)
+			claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+			require.NoError(t, err)
+			var jwt struct{ Iat, Exp int64 }
+			require.NoError(t, json.Unmarshal(claims, &jwt))
+			assert.Greater(t, jwt.Exp, jwt.Iat, "exp after iat")
+		})
+	}
+}
+
+// The fake remembers the latest requests only, and the start of each body,
+// so that a long-running fake-server does not grow.
+func TestFake_requestRecordIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithAnyUser(), WithRequestLimit(3))
+	big := `{"user_id":"user_1","org_id":"` + strings.Repeat("o", 100<<10) + `"}`
+	for i := range 5 {
+		body := fmt.Sprintf(`{"user_id":"user_%d"}`, i)
+		if i == 4 {
+			body = big
+		}
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/sign_in_tokens", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+srv.SecretKey)
+		req.Header.Set("Content-Type", "application/json")
+		rsp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = rsp.Body.Close()
+	}
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, `{"user_id":"user_2"}`, string(reqs[0].Body), "the oldest are forgotten")
+	assert.Len(t, reqs[2].Body, RecordedBodyBytes, "a body is kept only in part")
+	assert.Equal(t, 200, reqs[2].Status)
+	srv.ClearRequests()
+	assert.Empty(t, srv.Requests())
+	assert.Equal(t, 2000, DefaultRequestLimit)
+}
+
+// WithLog writes a line per request, with no header or body.
+func TestFake_log(t *testing.T) {
+	t.Parallel()
+	var buf safeBuffer
+	srv := NewServer(t, WithAnyUser(), WithLog(&buf))
+	_, err := srv.Client().SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	require.NoError(t, err)
+	_, err = srv.Client().SignInTokens.Revoke(context.Background(), "sit_nope")
+	require.Error(t, err)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	assert.Regexp(t, `^\S+ POST /v1/sign_in_tokens 200 \S+ trace_[0-9a-f]+$`, lines[0])
+	assert.Regexp(t, `^\S+ POST /v1/sign_in_tokens/sit_nope/revoke 404 \S+ trace_[0-9a-f]+$`, lines[1])
+	assert.NotContains(t, buf.String(), srv.SecretKey)
+}
+
+// safeBuffer is a bytes.Buffer for concurrent writers.
+type safeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *safeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *safeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

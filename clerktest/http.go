@@ -6,10 +6,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +30,17 @@ import (
 // the clerk_trace_id of every error body.
 const TraceHeader = "X-Clerk-Trace-Id"
 
+// MaxBodyBytes is the largest request body the fake reads. A larger one is
+// answered 413 request_body_too_large, never cut short and read as valid.
+const MaxBodyBytes = 1 << 20
+
+// RecordedBodyBytes is how much of each body a Request keeps.
+const RecordedBodyBytes = 4 << 10
+
+// DefaultRequestLimit is how many requests the fake remembers unless
+// WithRequestLimit says otherwise.
+const DefaultRequestLimit = 2000
+
 // Request is one request the fake received.
 type Request struct {
 	// Method is the HTTP method, such as POST.
@@ -35,7 +49,7 @@ type Request struct {
 	Path string
 	// Header holds the request's headers, Authorization included.
 	Header http.Header
-	// Body is the request's body, up to 1 MiB.
+	// Body is the start of the request's body, up to RecordedBodyBytes.
 	Body []byte
 	// Status is the status the fake answered with; 0 for a dropped connection.
 	Status int
@@ -92,13 +106,40 @@ func (f *Fake) SetRateLimit(n int, window time.Duration) {
 	f.limit = rateLimit{n: n, window: window}
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first: the last
+// ones only, as many as WithRequestLimit allows.
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]Request, len(f.requests))
-	copy(out, f.requests)
+	for i, r := range f.requests {
+		out[i] = *r
+	}
 	return out
+}
+
+// ClearRequests forgets the requests received so far.
+func (f *Fake) ClearRequests() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = nil
+}
+
+// remember adds a request to the record, forgetting the oldest past the
+// limit, and returns it so that its status can be set once written.
+func (f *Fake) remember(r Request) *Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.requestLimit <= 0 {
+		return &r
+	}
+	if len(f.requests) >= f.requestLimit {
+		n := copy(f.requests, f.requests[len(f.requests)-f.requestLimit+1:])
+		clear(f.requests[n:])
+		f.requests = f.requests[:n]
+	}
+	f.requests = append(f.requests, &r)
+	return &r
 }
 
 // routes assembles the handler: every request is recorded, may meet a
@@ -115,15 +156,25 @@ func (f *Fake) routes() http.Handler {
 		},
 	}), gen.StdHTTPServerOptions{BaseURL: "/v1"})
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/tickets/accept", f.acceptTicket)
-	mux.Handle("/", f.authenticate(validate(api)))
-	return f.record(f.faultsAndLimits(mux))
+	// No http.ServeMux at the top: it would redirect paths such as
+	// /v1/sign_in_tokens//revoke before the key is checked, where Clerk
+	// answers 404.
+	authed := f.authenticate(checkBody(validate(api)))
+	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/tickets/accept" {
+			f.acceptTicket(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+	return f.record(f.faultsAndLimits(top))
 }
 
 type traceKey struct{}
 
 type baseURLKey struct{}
+
+type tooLargeKey struct{}
 
 func traceFrom(ctx context.Context) string {
 	s, _ := ctx.Value(traceKey{}).(string)
@@ -161,15 +212,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // record keeps each request as it arrives, and its status once written;
-// gives it a trace ID; and tells the handlers the server's own base URL.
+// reads its body (up to MaxBodyBytes, noting a larger one); gives it a trace
+// ID; tells the handlers the server's own base URL; and logs it.
 func (f *Fake) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		f.mu.Lock()
-		i := len(f.requests)
-		f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
-		f.mu.Unlock()
+		start := time.Now()
+		body, _ := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		tooLarge := len(body) > MaxBodyBytes
+		r.Body = io.NopCloser(bytes.NewReader(body[:min(len(body), MaxBodyBytes)]))
+		rec := f.remember(Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(),
+			Body: bytes.Clone(body[:min(len(body), RecordedBodyBytes)])})
 
 		trace := "trace_" + randomHex(8)
 		w.Header().Set(TraceHeader, trace)
@@ -179,12 +231,40 @@ func (f *Fake) record(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), traceKey{}, trace)
 		ctx = context.WithValue(ctx, baseURLKey{}, scheme+"://"+r.Host)
+		ctx = context.WithValue(ctx, tooLargeKey{}, tooLarge)
 		sw := &statusWriter{ResponseWriter: w, onStatus: func(code int) {
 			f.mu.Lock()
-			f.requests[i].Status = code
+			rec.Status = code
 			f.mu.Unlock()
 		}}
 		next.ServeHTTP(sw, r.WithContext(ctx))
+		if f.log != nil {
+			f.mu.Lock()
+			status := rec.Status
+			f.mu.Unlock()
+			fmt.Fprintf(f.log, "%s %s %s %d %s %s\n", start.UTC().Format(time.RFC3339Nano), r.Method, r.URL.EscapedPath(),
+				status, time.Since(start).Round(time.Microsecond), trace)
+		}
+	})
+}
+
+// checkBody answers as Clerk does a body it cannot read: too large (413),
+// or not JSON, trailing data included (400 request_body_invalid).
+func checkBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tooLarge, _ := r.Context().Value(tooLargeKey{}).(bool); tooLarge {
+			writeError(w, r, http.StatusRequestEntityTooLarge, "request_body_too_large", "too large",
+				fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes), "")
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if len(bytes.TrimSpace(body)) > 0 && strings.Contains(r.Header.Get("Content-Type"), "json") && !json.Valid(body) {
+			writeError(w, r, http.StatusBadRequest, "request_body_invalid", "Request body invalid",
+				"The request body is not valid JSON.", "")
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -276,7 +356,7 @@ func (f *Fake) authenticate(next http.Handler) http.Handler {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			writeError(w, r, http.StatusUnauthorized, "authentication_invalid", "Invalid authentication",
-				"Unable to authenticate the request, you need to supply an active secret key.", "")
+				"Unable to authenticate the request, you need to supply an active session", "")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -308,12 +388,10 @@ func newValidator() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			route, params, err := router.FindRoute(r)
-			if err != nil {
-				status, code := http.StatusNotFound, "resource_not_found"
-				if errors.Is(err, routers.ErrMethodNotAllowed) {
-					status, code = http.StatusMethodNotAllowed, "method_not_allowed"
-				}
-				writeError(w, r, status, code, "not found", "No route matches "+r.Method+" "+r.URL.EscapedPath()+".", "")
+			if err != nil || r.URL.Path != path.Clean(r.URL.Path) {
+				// Clerk answers 404 for an unknown route and for an unknown
+				// method on a known one.
+				writeError(w, r, http.StatusNotFound, "resource_not_found", "not found", "Resource not found", "")
 				return
 			}
 			err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
@@ -321,8 +399,8 @@ func newValidator() func(http.Handler) http.Handler {
 				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 			})
 			if err != nil {
-				code, param := clerkCode(err)
-				writeError(w, r, http.StatusUnprocessableEntity, code, "is invalid", "The request does not match the API: "+oneLine(err.Error()), param)
+				code, message, long, param := formError(err)
+				writeError(w, r, http.StatusUnprocessableEntity, code, message, long, param)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -345,21 +423,28 @@ func specRouter() routers.Router {
 	return router
 }
 
-// clerkCode is the Clerk error code, and the parameter, for a request the
-// document forbids.
-func clerkCode(err error) (code, param string) {
+// unsupported names the property in kin-openapi's error for one the schema
+// does not allow.
+var unsupported = regexp.MustCompile(`property "([^"]*)" is unsupported`)
+
+// formError is Clerk's error for a request the document forbids: its code,
+// message, long message and parameter, worded as Clerk words them.
+func formError(err error) (code, message, long, param string) {
 	var se *openapi3.SchemaError
 	if !errors.As(err, &se) {
-		return "form_param_value_invalid", ""
+		return "form_param_value_invalid", "is invalid", "The request body could not be read.", ""
 	}
 	param = strings.Join(se.JSONPointer(), ".")
 	switch se.SchemaField {
 	case "required":
-		return "form_param_missing", param
+		return "form_param_missing", "is missing", param + " must be included.", param
 	case "properties", "additionalProperties": // a property the schema does not allow
-		return "form_param_unknown", param
+		if m := unsupported.FindStringSubmatch(se.Reason); m != nil {
+			param = m[1]
+		}
+		return "form_param_unknown", "is unknown", param + " is not a valid parameter for this request.", param
 	}
-	return "form_param_value_invalid", param
+	return "form_param_value_invalid", "is invalid", param + " is invalid", param
 }
 
 // writeError writes a Clerk error body with one error, and its trace ID.
@@ -368,12 +453,4 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, messag
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }

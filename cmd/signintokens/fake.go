@@ -38,12 +38,13 @@ func serveFake(ctx context.Context, f *clerktest.Fake, addr string) (baseURL str
 }
 
 func (c cli) fakeServer(ctx context.Context, args []string) int {
-	fs := c.flags("fake-server", "fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user] [--secret-key KEY]",
-		"signintokens fake-server --any-user")
+	fs := c.flags("fake-server", "fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user] [--secret-key KEY] [--log]",
+		"signintokens fake-server --any-user --log")
 	addr := fs.String("addr", "127.0.0.1:8765", "the address to listen on")
 	usersFile := fs.String("users", "", "a file of user IDs that exist, one per line")
 	anyUser := fs.Bool("any-user", false, "make every user_... ID exist")
 	key := fs.String("secret-key", "", "the key clients must send (default: a random sk_test_ key, printed)")
+	logRequests := fs.Bool("log", false, "write a line per request to stderr: time, method, path, status, duration, trace ID")
 	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
 	}
@@ -60,6 +61,9 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 	}
 	if *key != "" {
 		opts = append(opts, clerktest.WithSecretKey(*key))
+	}
+	if *logRequests {
+		opts = append(opts, clerktest.WithLog(c.stderr))
 	}
 	f := clerktest.New(opts...)
 	baseURL, stop, err := serveFake(ctx, f, *addr)
