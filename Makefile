@@ -6,7 +6,7 @@ BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260709024250-82a0b07e230
 BENCHCOUNT  ?= 10
 FUZZTIME    ?= 5s
 
-.PHONY: all demo test fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci
+.PHONY: all demo test fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
 
 all: test
 
@@ -71,6 +71,23 @@ spec-diff:
 	@test -n "$(UPSTREAM)" || { echo 'usage: make spec-diff UPSTREAM=path/to/clerk-bapi.yml' >&2; exit 2; }
 	$(GO) run ./internal/specdiff openapi.yaml $(UPSTREAM)
 
+## contract: Clerk's own SDKs against the fake: clerk-sdk-go (pinned in contract/go,
+## a module of its own) against clerktest, and @clerk/backend (pinned in
+## contract/node, installed with npm ci) against signintokens fake-server
+contract:
+	cd contract/go && $(GO) test -count=1 ./...
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo 'make contract: the @clerk/backend contract test needs Node.js 20.9 or newer and npm (apt-get install nodejs npm)' >&2; exit 2; }
+	cd contract/node && npm ci --no-audit --no-fund --loglevel=error
+	@bin=$$(mktemp -d); trap 'rm -rf $$bin' EXIT; $(GO) build -o $$bin/signintokens ./cmd/signintokens && \
+		cd contract/node && SIGNINTOKENS=$$bin/signintokens node --test contract.test.mjs
+
+## live-test: the contract scenarios against a real Clerk development instance, each
+## answer's shape compared with clerktest's; needs CLERK_SECRET_KEY (sk_test_) and
+## CLERK_LIVE_USER_ID, says it is skipped otherwise; never run by CI
+live-test:
+	cd contract/go && $(GO) test -count=1 -run '^TestLive$$' -v ./...
+
 ## generate: regenerate package gen from openapi.yaml
 generate:
 	$(GO) generate ./...
@@ -89,7 +106,8 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 		test -z "$$unformatted" || { echo "gofmt would change:"; echo "$$unformatted"; exit 1; } >&2
 	$(GO) vet ./...
+	cd contract/go && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
 ## ci: everything CI checks
-ci: check-generated test lint
+ci: check-generated test contract lint

@@ -1,0 +1,96 @@
+package contract
+
+import (
+	"context"
+	"testing"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/signintoken"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkgo/signintokens/client"
+)
+
+const userID = "user_26Ect5GuCCeaFWwSDiiKcgAGtVk"
+
+// Every scenario, through clerk-sdk-go against clerktest, decoded by it and
+// by this SDK from the same answer.
+func TestClerkSDKGo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "sk_test_contract")
+
+	// create
+	theirs, err := e.theirs.Create(ctx, &signintoken.CreateParams{UserID: clerk.String(userID)})
+	require.NoError(t, err)
+	mine, err := ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: userID}))
+	require.NoError(t, err)
+	sameToken(t, theirs, mine)
+	assert.Equal(t, "pending", theirs.Status)
+	assert.NotEmpty(t, theirs.Token)
+	created := theirs.ID
+
+	// create with an expiry
+	theirs, err = e.theirs.Create(ctx, &signintoken.CreateParams{UserID: clerk.String(userID), ExpiresInSeconds: clerk.Int64(3600)})
+	require.NoError(t, err)
+	mine, err = ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: userID}))
+	require.NoError(t, err)
+	sameToken(t, theirs, mine)
+
+	// create with an expiry and an organization: clerk-sdk-go v2.4.2 has no
+	// org_id, so the request is sent raw and both decode its answer.
+	ex := e.raw(t, "/sign_in_tokens", `{"user_id":"`+userID+`","org_id":"org_2aB","expires_in_seconds":60}`)
+	theirs, err = theirsDecode(t, ex)
+	require.NoError(t, err)
+	mine, err = ours(t, ex, create(client.CreateSignInTokenRequest{UserID: userID}))
+	require.NoError(t, err)
+	sameToken(t, theirs, mine)
+
+	// revoke
+	theirs, err = e.theirs.Revoke(ctx, created)
+	require.NoError(t, err)
+	mine, err = ours(t, e.rec.answer(), revoke(created))
+	require.NoError(t, err)
+	sameToken(t, theirs, mine)
+	assert.Equal(t, "revoked", theirs.Status)
+	assert.Empty(t, theirs.Token, "the token itself comes only with create")
+
+	// revoke twice
+	_, err = e.theirs.Revoke(ctx, created)
+	_, ourErr := ours(t, e.rec.answer(), revoke(created))
+	sameError(t, err, ourErr, 400, "sign_in_token_cannot_be_revoked_code", "")
+
+	// unknown user
+	_, err = e.theirs.Create(ctx, &signintoken.CreateParams{UserID: clerk.String("user_nobody")})
+	_, ourErr = ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: "user_nobody"}))
+	sameError(t, err, ourErr, 404, "resource_not_found", "")
+
+	// unknown token
+	_, err = e.theirs.Revoke(ctx, "sit_nobody")
+	_, ourErr = ours(t, e.rec.answer(), revoke("sit_nobody"))
+	sameError(t, err, ourErr, 404, "resource_not_found", "")
+
+	// missing user_id
+	_, err = e.theirs.Create(ctx, &signintoken.CreateParams{})
+	_, ourErr = ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: "user_x"}))
+	sameError(t, err, ourErr, 422, "form_param_missing", "user_id")
+
+	// unknown field, sent raw
+	ex = e.raw(t, "/sign_in_tokens", `{"user_id":"`+userID+`","role":"admin"}`)
+	_, err = theirsDecode(t, ex)
+	_, ourErr = ours(t, ex, create(client.CreateSignInTokenRequest{UserID: userID}))
+	sameError(t, err, ourErr, 422, "form_param_unknown", "role")
+}
+
+// A wrong key: 401, which this SDK maps to *client.APIError with Clerk's
+// errors and trace id, as clerk-sdk-go decodes them.
+func TestClerkSDKGo_wrongKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sk_test_wrong")
+	_, err := e.theirs.Create(context.Background(), &signintoken.CreateParams{UserID: clerk.String(userID)})
+	_, ourErr := ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: userID}))
+	sameError(t, err, ourErr, 401, "authentication_invalid", "")
+	var ae *client.APIError
+	assert.ErrorAs(t, ourErr, &ae)
+}
