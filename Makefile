@@ -15,18 +15,20 @@ all: test
 demo:
 	$(GO) run ./cmd/signintokens demo
 
-# The race detector needs cgo, and so a C compiler; without one, Go turns cgo
-# off and the tests run without -race.
-RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
+# The race detector needs cgo, and so a C compiler. Without one the tests run
+# with cgo off and without -race.
+CGO_OK  := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo yes)
+RACE    := $(if $(CGO_OK),-race)
+NO_CGO  := $(if $(CGO_OK),,CGO_ENABLED=0)
 
 ## test: all tests with the race detector (when a C compiler is there), each
 ## benchmark once, short runs of the fuzz targets, and the spec-diff tool's tests
 test:
 	@[ -n "$(RACE)" ] || echo 'make test: no C compiler, so cgo is off: the tests run without the race detector' >&2
-	$(GO) test $(RACE) -count=1 ./...
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
-	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
-	cd tools/specdiff && $(GO) test -count=1 ./...
+	$(NO_CGO) $(GO) test $(RACE) -count=1 ./...
+	$(NO_CGO) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(NO_CGO) $(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+	cd tools/specdiff && $(NO_CGO) $(GO) test -count=1 ./...
 
 ## bench: the benchmarks BENCHCOUNT times, then benchstat's raw-versus-client table
 bench:
