@@ -55,11 +55,11 @@ func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, 
 	case documented:
 		return fail("unexpected response schema", nil)
 	case status >= 400 && status < 600:
-		msg := "API error occurred"
-		if ce, ok := clerkShaped(a); ok && ce.Errors[0].Code != "" {
-			msg += ": " + ce.Errors[0].Code
+		e := newAPIError(a, method, path, "API error occurred", nil)
+		if len(e.Errors) > 0 && e.Errors[0].Code != "" {
+			e.Message += ": " + e.Errors[0].Code
 		}
-		return fail(msg, nil)
+		return e
 	default:
 		return fail("unknown status code", nil)
 	}

@@ -36,7 +36,9 @@ func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I, d
 	a, err := send(ctx, c, op, in)
 	switch {
 	case a.req == nil:
-		return nil, err // the request could not be built
+		// Nothing was sent: the context ended before the first attempt,
+		// or the request could not be built.
+		return nil, fmt.Errorf("clerk: %w", err)
 	case err != nil:
 		return nil, fmt.Errorf("clerk: %s %s: %w", a.req.Method, c.apiPath(a.req), err)
 	}

@@ -166,7 +166,7 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 		return nil, invalid(field, "must not have a query")
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return nil, invalid(field, "must not have a fragment")
-	case slices.Contains(strings.Split(u.Path, "/"), ".") || slices.Contains(strings.Split(u.Path, "/"), ".."):
+	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." }):
 		return nil, invalid(field, `must not have "." or ".." path segments`)
 	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
 		return nil, invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")

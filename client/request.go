@@ -17,7 +17,7 @@ import (
 func newRequest[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (*http.Request, error) {
 	req, err := op.build(ctx, c.server, in)
 	if err != nil {
-		return nil, fmt.Errorf("clerk: building the request: %w", err)
+		return nil, fmt.Errorf("building the request: %w", err)
 	}
 	c.setHeaders(req)
 	return req, nil

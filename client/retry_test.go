@@ -456,3 +456,16 @@ func TestRetryable_reasons(t *testing.T) {
 		assert.Equal(t, tt.reason, reason)
 	}
 }
+
+// A context that ends before the first attempt (here, already cancelled)
+// sends nothing and returns the context's error with the SDK's prefix.
+func TestSender_contextDoneBeforeSending(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.client(t).SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "clerk: context canceled", err.Error())
+	assert.Zero(t, f.hits.Load())
+}

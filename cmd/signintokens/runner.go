@@ -37,7 +37,7 @@ type runOptions struct {
 type bulkStats struct {
 	done, failed, skipped, duplicate, uncertain, notStarted int
 	read                                                    int
-	interrupted                                             bool
+	interrupted                                             bool // Ctrl-C; set by the command
 	took                                                    time.Duration
 }
 
@@ -82,7 +82,6 @@ func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j 
 	wg.Wait()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.st.interrupted = ctx.Err() != nil
 	r.st.took = time.Since(start)
 	return r.st, r.readErr
 }
