@@ -1,9 +1,10 @@
-//go:build tools
-
 package signintokens
 
-// The code generator is pinned here so that go.mod records its version and
-// `go generate` runs exactly that version.
-import (
-	_ "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"
-)
+// The tools this module runs. The code generator is pinned by the tool line
+// in go.mod, so `go generate ./...` runs exactly that version, and it stays
+// out of the module graph of every program that imports this module: a tool
+// line, unlike a blank import in a build-tagged file, is not read by the go
+// command of a module that requires this one.
+//
+// Package gen is generated from openapi.yaml, configured by oapi-codegen.yaml.
+//go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml

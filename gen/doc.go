@@ -5,5 +5,3 @@
 // run `go generate ./...` (or `make generate`). Most users want package client,
 // which wraps this one with input checks, typed errors and retries.
 package gen
-
-//go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config ../oapi-codegen.yaml ../openapi.yaml
