@@ -1,30 +1,48 @@
 # Every tool runs at a pinned version through `go run`: a fresh machine with
 # Go needs nothing else.
 GO          ?= go
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
-BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260709024250-82a0b07e230d
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+# The vulnerability database vulncheck builds when VULNDB=local.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 BENCHCOUNT  ?= 10
 FUZZTIME    ?= 5s
 
-.PHONY: all demo test fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
+.PHONY: all help download demo test vulncheck fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
 
 all: test
 
-## demo: run the command-line demo against the embedded fake server
-demo:
-	$(GO) run ./cmd/signintokens demo
+## help: list the targets and what each does
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); n = index($$0, ":"); printf "  %-20s%s\n", substr($$0, 1, n - 1), substr($$0, n + 1); next } \
+		/^## / { sub(/^## /, ""); printf "  %-20s %s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
 
-# The race detector needs cgo, and so a C compiler. Without one the tests run
-# with cgo off and without -race.
-CGO_OK  := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo yes)
-RACE    := $(if $(CGO_OK),-race)
-NO_CGO  := $(if $(CGO_OK),,CGO_ENABLED=0)
+# The race detector needs cgo, and so a C compiler: CC as make, the
+# environment or go env names it. Without one, or with CGO_ENABLED=0, the
+# tests run with cgo off and without -race, and the demo builds without cgo.
+CC_USED := $(if $(filter default,$(origin CC)),$(shell $(GO) env CC),$(CC))
+CGO_WHY := $(shell if [ "$(CGO_ENABLED)" = 0 ]; then echo 'CGO_ENABLED=0'; \
+	elif ! command -v $(firstword $(CC_USED)) >/dev/null 2>&1; then echo 'no C compiler ($(CC_USED) is not there)'; fi)
+RACE    := $(if $(CGO_WHY),,-race)
+NO_CGO  := $(if $(CGO_WHY),CGO_ENABLED=0)
+
+## download: the modules go.mod pins, into the module cache (once per machine;
+## test and demo run it)
+download:
+	@[ -n "$$($(GO) list -m -f '{{.Dir}}' github.com/oapi-codegen/oapi-codegen/v2)" ] || { \
+		echo "make: downloading the modules go.mod pins into $$($(GO) env GOMODCACHE) (once per machine)" >&2; \
+		$(GO) mod download; }
+
+## demo: run the command-line demo against the embedded fake server
+demo: download
+	$(NO_CGO) $(GO) run ./cmd/signintokens demo
 
 ## test: all tests with the race detector (when a C compiler is there), each
 ## benchmark once, short runs of the fuzz targets, and the spec-diff tool's tests
-test:
-	@[ -n "$(RACE)" ] || echo 'make test: no C compiler, so cgo is off: the tests run without the race detector' >&2
+test: download
+	@[ -n "$(RACE)" ] || echo 'make test: $(CGO_WHY), so cgo is off: the tests run without the race detector' >&2
 	$(NO_CGO) $(GO) test $(RACE) -count=1 ./...
 	$(NO_CGO) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	$(NO_CGO) $(MAKE) fuzz FUZZTIME=$(FUZZTIME)
@@ -113,6 +131,13 @@ check-generated: generate
 		{ echo 'gen/ is out of date: run `make generate` and commit the result' >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- gen)" || \
 		{ git status --porcelain -- gen; echo 'gen/ has files git does not track: commit them' >&2; exit 1; }
+
+## vulncheck: govulncheck on the module, tools/specdiff and contract/go. VULNDB
+## is the database: local (the default) builds one from golang.org/x/vulndb,
+## which the module proxy serves; the hosted workflow passes https://vuln.go.dev
+VULNDB ?= local
+vulncheck:
+	GO='$(GO)' scripts/vulncheck.sh $(GOVULNCHECK) $(VULNDB_VERSION) '$(VULNDB)'
 
 ## lint: gofmt, go vet, staticcheck, and actionlint on the GitHub workflows
 lint:

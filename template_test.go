@@ -1,6 +1,7 @@
 package signintokens_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,11 +27,16 @@ func TestClientTemplate_stockPartMatchesGenerator(t *testing.T) {
 	stockPart, _, ok := strings.Cut(body, marker)
 	require.True(t, ok, "templates/client.tmpl lost its marker line")
 
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/oapi-codegen/oapi-codegen/v2").Output()
-	require.NoError(t, err, "locating the pinned oapi-codegen module")
-	dir := strings.TrimSpace(string(out))
-	require.NotEmpty(t, dir, "oapi-codegen is not in the module cache: run go mod download")
-	stock, err := os.ReadFile(filepath.Join(dir, "pkg", "codegen", "templates", "client.tmpl"))
+	// go test builds no tool, so on a fresh machine the generator may not be
+	// in the module cache yet: go mod download fetches the version go.mod
+	// pins, or finds it there, and says where it is.
+	cmd := exec.Command("go", "mod", "download", "-json", "github.com/oapi-codegen/oapi-codegen/v2")
+	out, err := cmd.Output()
+	require.NoError(t, err, "downloading the pinned oapi-codegen module: %s", out)
+	var mod struct{ Dir, Error string }
+	require.NoError(t, json.Unmarshal(out, &mod))
+	require.Empty(t, mod.Error)
+	stock, err := os.ReadFile(filepath.Join(mod.Dir, "pkg", "codegen", "templates", "client.tmpl"))
 	require.NoError(t, err)
 	assert.Equal(t, string(stock), stockPart,
 		"the part of templates/client.tmpl before the marker differs from the pinned generator's client.tmpl")
