@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -130,22 +131,26 @@ func TestCreateFrom_withinRateLimit(t *testing.T) {
 
 // With the client's limiter off and 16 calls at once, Retry-After keeps the
 // 429s to one wave per window at most, and every user still gets one token.
-// (Each call honouring Retry-After alone would meet this bound as well; that
-// the calls pause together is pinned by client's TestThrottle_429PausesEveryCall.)
+// The fake lets 5 requests through per second: the first 16 calls start
+// together, so the limit is met on any machine that sends 6 requests within
+// a second. (Each call honouring Retry-After alone would meet the bound as
+// well; that the calls pause together is pinned by client's
+// TestThrottle_429PausesEveryCall.)
 func TestCreateFrom_withoutLimiter(t *testing.T) {
 	t.Parallel()
+	const perWindow, window, concurrency = 5, time.Second, 16
 	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
-	srv.SetRateLimit(500, time.Second)
-	path, users := usersFile(t, 2000)
+	srv.SetRateLimit(perWindow, window)
+	path, users := usersFile(t, 4*perWindow)
 	start := time.Now()
-	stdout, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--rate", "0", "--concurrency", "16")
+	stdout, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--rate", "0", "--concurrency", strconv.Itoa(concurrency))
 	elapsed := time.Since(start)
 	require.Equal(t, 0, code, stderr)
 	require.Len(t, parseLines(t, stdout), len(users))
 	assertOneTokenEach(t, srv, users)
-	windows := int(elapsed/time.Second) + 1
+	windows := int(elapsed/window) + 1
 	got := count429(srv)
-	assert.LessOrEqual(t, got, 16*windows, "429s: %d over %d windows", got, windows)
+	assert.LessOrEqual(t, got, concurrency*windows, "429s: %d over %d windows", got, windows)
 	assert.Positive(t, got, "the limit was met")
 }
 
