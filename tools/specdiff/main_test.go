@@ -147,3 +147,27 @@ func TestSpecDiff_errors(t *testing.T) {
 		}
 	}
 }
+
+// A new API version alone is a difference to look at: the SDK sends the
+// version openapi.yaml names, so a newer one is the signal to review Clerk's
+// changes and move to it. Staying on the old version is an allow-list entry
+// that names the new version, with the reason.
+func TestSpecDiff_apiVersion(t *testing.T) {
+	t.Parallel()
+	upstream := variant(t, `  version: "1"`, `  version: "2"`)
+	out, code := runDiff(t, "testdata/allow.yaml", upstream)
+	if code != 1 || !hasLine(out, "DIFFERENT  [info] api-version-changed", "from `1` to `2`") {
+		t.Fatalf("exit %d, want 1 with api-version-changed:\n%s", code, out)
+	}
+	stay := filepath.Join(t.TempDir(), "stay.yaml")
+	entry := "- match: 'api-version-changed: .* to `2`$'\n  why: version 2 changes nothing the SDK uses\n"
+	if err := os.WriteFile(stay, []byte(entry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runDiff(t, stay, upstream); code != 0 || !strings.Contains(out, "allowed    [info] api-version-changed") {
+		t.Fatalf("with the new version allowed: exit %d, want 0:\n%s", code, out)
+	}
+	if out, code := runDiff(t, stay, variant(t, `  version: "1"`, `  version: "3"`)); code != 1 {
+		t.Fatalf("a version the entry does not name: exit %d, want 1:\n%s", code, out)
+	}
+}
