@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clerkgo/signintokens"
 	"github.com/clerkgo/signintokens/clerktest"
 	"github.com/clerkgo/signintokens/client"
 )
@@ -217,4 +218,23 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// clerk-sdk-go and this SDK target the same Clerk API version: the one
+// openapi.yaml describes, sent in Clerk-API-Version.
+func TestClerkSDKGo_apiVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "sk_test_contract")
+	_, err := e.theirs.Create(context.Background(), &signintoken.CreateParams{UserID: clerk.String("user_26Ect5GuCCeaFWwSDiiKcgAGtVk")})
+	require.NoError(t, err)
+	c, err := client.New(client.WithSecretKey("sk_test_contract"), client.WithServerURL(e.base))
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_26Ect5GuCCeaFWwSDiiKcgAGtVk"})
+	require.NoError(t, err)
+
+	reqs := e.fake.Requests()
+	require.Len(t, reqs, 2)
+	for i, who := range []string{"clerk-sdk-go", "this SDK"} {
+		assert.Equal(t, signintokens.APIVersion, reqs[i].Header.Get("Clerk-API-Version"), who)
+	}
 }

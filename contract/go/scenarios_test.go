@@ -38,7 +38,7 @@ func TestClerkSDKGo(t *testing.T) {
 	require.NoError(t, err)
 	sameToken(t, theirs, mine)
 
-	// create with an expiry and an organization: clerk-sdk-go v2.4.2 has no
+	// create with an expiry and an organization: clerk-sdk-go v2.7.0 has no
 	// org_id, so the request is sent raw and both decode its answer.
 	ex := e.raw(t, "/sign_in_tokens", `{"user_id":"`+userID+`","org_id":"org_2aB","expires_in_seconds":60}`)
 	theirs, err = theirsDecode(t, ex)
