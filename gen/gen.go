@@ -78,12 +78,12 @@ type ClerkErrors struct {
 
 // SignInToken defines model for SignInToken.
 type SignInToken struct {
-	// CreatedAt When the token was created, as a Unix timestamp.
+	// CreatedAt When the token was created, in Unix milliseconds.
 	//
-	// Example: 1609459200
+	// Example: 1609459200000
 	CreatedAt int64 `json:"created_at"`
 
-	// ID Example: tok_test_1234567890
+	// ID Example: sit_2wW9OKjRbcPk1HPZhAALwJ7aBiF
 	ID string `json:"id"`
 
 	// Object Always `sign_in_token`.
@@ -95,9 +95,9 @@ type SignInToken struct {
 	// Token The token itself, a JWT. Returned when the token is created.
 	Token *string `json:"token,omitempty"`
 
-	// UpdatedAt When the token last changed, as a Unix timestamp.
+	// UpdatedAt When the token last changed, in Unix milliseconds.
 	//
-	// Example: 1609459200
+	// Example: 1609459200000
 	UpdatedAt int64 `json:"updated_at"`
 
 	// URL The link that signs the user in; it carries the token as a ticket.
