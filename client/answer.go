@@ -16,20 +16,20 @@ const traceHeader = "X-Clerk-Trace-Id"
 // mapAnswer maps the final answer of a call to its success model, decoded
 // into dst, or to a typed error, following the bodies the document gives
 // each status (see operation). valid rejects a success body that cannot be
-// used; method and path name the call in errors.
+// used; o names the call in errors and cleans what they keep.
 //
 // The generated parser is not used: it reads bodies without a bound, matches
 // content types case-sensitively and drops the status code when a body does
 // not decode.
-func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, method, path string, dst *T) error {
+func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, o *origin, dst *T) error {
 	status := a.rsp.StatusCode
 	kind, documented := bodies[status]
 	fail := func(msg string, err error) error {
-		return newAPIError(a, method, path, msg, err)
+		return newAPIError(a, o, msg, err)
 	}
 	switch {
-	case a.redirected:
-		return fail("answer to a redirected request", nil)
+	case a.otherRequest:
+		return fail("answer to another request than the one sent", nil)
 	case !hasBody(status):
 		return fail("unknown status code", nil)
 	case a.readErr != nil:
@@ -47,15 +47,15 @@ func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, 
 		}
 		return nil
 	case documented && kind == errorsBody:
-		ce, err := decodeClerkErrors(a.body)
+		ce, err := decodeClerkErrors([]byte(o.redact(string(a.body))))
 		if err != nil {
 			return fail("invalid response body", err)
 		}
-		return newClerkErrors(a, method, path, ce)
+		return newClerkErrors(a, o, ce)
 	case documented:
 		return fail("unexpected response schema", nil)
 	case status >= 400 && status < 600:
-		e := newAPIError(a, method, path, "API error occurred", nil)
+		e := newAPIError(a, o, "API error occurred", nil)
 		if len(e.Errors) > 0 && e.Errors[0].Code != "" {
 			e.Message += ": " + e.Errors[0].Code
 		}
@@ -79,22 +79,23 @@ func decodeClerkErrors(body []byte) (*gen.ClerkErrors, error) {
 	return &ce, nil
 }
 
-// clerkShaped decodes the answer's body as Clerk's error shape when it is
-// JSON and has that shape.
-func clerkShaped(a *answer) (*gen.ClerkErrors, bool) {
+// clerkShaped decodes body, the answer's body cleaned, as Clerk's error
+// shape when it is JSON and has that shape.
+func clerkShaped(a *answer, body string) (*gen.ClerkErrors, bool) {
 	if a.readErr != nil || len(a.body) > maxBodyBytes || !isJSON(headerValue(a.rsp.Header, "Content-Type")) {
 		return nil, false
 	}
-	ce, err := decodeClerkErrors(a.body)
+	ce, err := decodeClerkErrors([]byte(body))
 	return ce, err == nil
 }
 
-// traceID is the body's clerk_trace_id, else the X-Clerk-Trace-Id header.
-func traceID(rsp *http.Response, ce *gen.ClerkErrors) string {
+// traceID is the body's clerk_trace_id (from a body already cleaned), else
+// the X-Clerk-Trace-Id header, cleaned by redact.
+func traceID(rsp *http.Response, ce *gen.ClerkErrors, redact func(string) string) string {
 	if ce != nil && ce.ClerkTraceID != nil && *ce.ClerkTraceID != "" {
 		return *ce.ClerkTraceID
 	}
-	return headerValue(rsp.Header, traceHeader)
+	return redact(headerValue(rsp.Header, traceHeader))
 }
 
 // headerValue is the first value of a header whose key is in canonical

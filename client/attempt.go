@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -21,16 +20,20 @@ const maxBodyBytes = 1 << 20
 
 // An answer is what one attempt sent and got back.
 type answer struct {
-	req *http.Request // the request sent; nil if it could not be built
+	req *http.Request // the request sent, the doer's; nil if it could not be built
+	// notSent is set when the request provably did not leave: a create
+	// whose body the transport never read a byte of.
+	notSent bool
 	// rsp is the response, with its body already read (at most
 	// maxBodyBytes+1 bytes of it, into body) and closed; nil when the
 	// attempt failed in transport.
 	rsp     *http.Response
 	body    []byte
 	readErr error // what ended reading the body early, if anything
-	// redirected is set when rsp answers another request than the one
-	// sent: a doer that is not an *http.Client followed a redirect.
-	redirected bool
+	// otherRequest is set when rsp says it answers a request with another
+	// method than the one sent: a doer that is not an *http.Client
+	// followed a redirect (a POST turned into a GET).
+	otherRequest bool
 	// retryAfter is the Retry-After header's wait; hasRetryAfter says
 	// whether there was a readable one.
 	retryAfter    time.Duration
@@ -47,7 +50,7 @@ func attempt[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I
 	if cancel != nil {
 		defer cancel()
 	}
-	req, err := newRequest(ctx, c, op, in)
+	req, body, err := newRequest(ctx, c, op, in)
 	if err != nil {
 		return answer{}, err
 	}
@@ -57,21 +60,20 @@ func attempt[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I
 		if rsp != nil && rsp.Body != nil {
 			rsp.Body.Close()
 		}
-		return answer{req: req}, err
+		return answer{req: req, notSent: body != nil && body.seal() == 0}, err
 	case rsp == nil:
 		return answer{req: req}, errors.New("the HTTP doer returned neither a response nor an error")
 	case rsp.Body == nil:
 		rsp.Body = http.NoBody
 	}
-	a := answer{req: req, rsp: rsp, redirected: !sameRequest(req, rsp.Request)}
+	a := answer{req: req, rsp: rsp, otherRequest: rsp.Request != nil && rsp.Request.Method != req.Method}
 	a.retryAfter, a.hasRetryAfter = retryAfterValue(rsp.Header, c.clock.now())
-	if a.redirected || !hasBody(rsp.StatusCode) {
-		// A 1XX's body is the raw connection, which no deadline closes, and
-		// a 3XX's or another request's body is not an answer: close them
-		// unread.
+	if !hasBody(rsp.StatusCode) {
+		// A 1XX's body is the raw connection, which no deadline closes,
+		// and a 3XX's is not an answer: close them unread.
 		rsp.Body.Close()
 	} else {
-		a.body, a.readErr = readBody(rsp)
+		a.body, a.readErr = readBody(ctx, rsp, c.watchBodies)
 	}
 	rsp.Body = http.NoBody
 	return a, nil
@@ -95,22 +97,26 @@ func hasBody(status int) bool {
 	return status >= 200 && (status < 300 || status >= 400)
 }
 
-// sameRequest reports whether got, the request a response says it answers,
-// is the one sent: the same method to the same origin. An *http.Client
-// with refuseRedirects always answers the request sent; another doer may
-// have followed a redirect. A doer that says nothing is taken at its word.
-func sameRequest(sent, got *http.Request) bool {
-	if got == nil || got == sent {
-		return true
-	}
-	return got.Method == sent.Method && got.URL != nil &&
-		strings.EqualFold(got.URL.Scheme, sent.URL.Scheme) && strings.EqualFold(got.URL.Host, sent.URL.Host)
-}
-
 // readBody reads at most maxBodyBytes+1 bytes of a response body and closes
 // it, so that a body over the cap can be told apart from one exactly at it.
-func readBody(rsp *http.Response) ([]byte, error) {
+// net/http's transport ends a body's Read when the request's context ends;
+// another doer's body may not, and a blocked Read ends only when its body
+// closes: with watch set, the body is closed at ctx's deadline.
+func readBody(ctx context.Context, rsp *http.Response, watch bool) ([]byte, error) {
 	defer rsp.Body.Close()
+	if deadline, ok := ctx.Deadline(); ok && watch {
+		t := time.AfterFunc(time.Until(deadline), func() { rsp.Body.Close() })
+		defer t.Stop()
+	}
+	buf, err := readAtMost(rsp)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return buf, err
+}
+
+// readAtMost reads at most maxBodyBytes+1 bytes of the body.
+func readAtMost(rsp *http.Response) ([]byte, error) {
 	// Size the buffer from Content-Length, plus one byte so that io.EOF
 	// arrives without a second allocation.
 	size := 512

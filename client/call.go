@@ -15,85 +15,127 @@ type caller struct {
 	server   string // the base URL with a trailing slash, as the builders want it
 	basePath string // the base URL's path without it, cut from paths in errors
 	doer     HTTPDoer
-	// setHeaders sets the headers of every request. The key lives only in
-	// this closure: fmt never prints what a func holds.
-	setHeaders func(*http.Request)
-	policy     RetryPolicy
-	timeout    time.Duration
-	throttle   *throttle
-	logger     *slog.Logger
-	clock      clock
+	// setHeaders sets the headers of every request (see headerSetter).
+	setHeaders func(*http.Request, *[4]string)
+	kept       keptHeaders
+	// watchBodies is set when the doer is not known to end a response
+	// body's Read at the request's deadline (see readBody).
+	watchBodies bool
+	// redact replaces the key in text from outside (see keyRedactor).
+	redact   func(string) string
+	policy   RetryPolicy
+	timeout  time.Duration
+	throttle *throttle
+	logger   *slog.Logger
+	clock    clock
 }
 
 // call runs one call of op, in the order the stages' files are named:
 // check the input, send it until an answer is final (send below: throttle.go,
 // request.go, attempt.go, retry.go) and map that answer to the model,
-// decoded into dst, or a typed error (answer.go, errors.go).
-func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I, dst *T) (*http.Response, error) {
+// decoded into dst, or a typed error (answer.go, errors.go). The response
+// keeps, as its Request, kept: a copy of the request sent, without the key.
+func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I, dst *T, kept *http.Request) (*http.Response, error) {
 	if err := op.check(in); err != nil {
 		return nil, err
 	}
 	a, err := send(ctx, c, op, in)
-	switch {
-	case a.req == nil:
+	if a.req == nil {
 		// Nothing was sent: the context ended before the first attempt,
 		// or the request could not be built.
 		return nil, fmt.Errorf("clerk: %w", err)
-	case err != nil:
-		return nil, fmt.Errorf("clerk: %s %s: %w", a.req.Method, c.apiPath(a.req), err)
 	}
-	a.rsp.Request = forgetKey(a.req)
-	return a.rsp, mapAnswer(op.bodies, op.valid, &a, a.req.Method, c.apiPath(a.req), dst)
+	o := origin{method: a.req.Method, path: c.apiPath(a.req), maybeCreated: !op.idempotent && !a.notSent, redact: c.redact}
+	if a.rsp == nil {
+		return nil, newRequestError(&o, err)
+	}
+	a.rsp.Request = c.kept.keep(kept, a.req)
+	mapped := mapAnswer(op.bodies, op.valid, &a, &o, dst)
+	if e, ok := mapped.(*APIError); ok && err != nil && e.err == nil {
+		// The answer asked for another attempt, and the wait for it ended
+		// the call: the answer's error says why it is final.
+		e.err, e.errText = err, o.redact(err.Error())
+	}
+	return a.rsp, mapped
 }
 
 // send sends op's request for in until an answer is final under the retry
 // policy: each attempt waits for the client's throttle, is built and sent
 // with its own deadline, and has its body read within it. It returns the
-// final answer, or with the last request sent, its transport error or the
-// context's error.
+// last attempt's answer: with a response, final, and err says what ended
+// the wait for another attempt if one was due; without one, err is its
+// transport error; without a request, nothing was sent and err says why.
 func send[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (answer, error) {
 	var a answer
+	var sendErr error // the last attempt's transport error
 	var wait time.Duration
 	for retries := 0; ; retries++ {
 		if err := c.throttle.wait(ctx, c.clock); err != nil {
-			return a, err
+			return a, waitEnded(sendErr, err)
 		}
 		if err := ctx.Err(); err != nil {
-			return a, err
+			return a, waitEnded(sendErr, err)
 		}
 		start := c.clock.now()
-		var err error
-		a, err = attempt(ctx, c, op, in)
+		a, sendErr = attempt(ctx, c, op, in)
 		if a.req == nil {
-			return a, err
+			return a, sendErr
 		}
 		end := c.clock.now()
 		d := retryDecision{reason: "caller's context done"}
 		if ctx.Err() == nil {
-			d = c.policy.shouldRetry(op.idempotent, retries, &a, err, c.clock.jitter)
+			d = c.policy.shouldRetry(op.idempotent, retries, &a, sendErr, c.clock.jitter)
 		}
+		if d.retry && !fits(ctx, d.wait) {
+			d = retryDecision{reason: "the wait for another attempt would outlast the caller's deadline"}
+		}
+		c.pauseAfter429(&a, end, retries, d)
 		if c.logger != nil {
-			c.log(ctx, &a, err, retries+1, wait, end.Sub(start), d)
+			c.log(ctx, &a, sendErr, retries+1, wait, end.Sub(start), d)
 		}
 		if !d.retry {
-			return a, err
+			return a, sendErr
 		}
 		wait = d.wait
-		if err := c.pause(ctx, &a, end, d.wait); err != nil {
-			return a, err
+		if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
+			// After a 429 the throttle holds this call back with the others.
+			if err := c.clock.sleep(ctx, d.wait); err != nil {
+				return a, waitEnded(sendErr, err)
+			}
 		}
 	}
 }
 
-// pause waits before a retry. After a 429 the server is limiting this
-// client, not this call: every call of the client waits, and this one waits
-// there with the others.
-func (c *caller) pause(ctx context.Context, a *answer, now time.Time, d time.Duration) error {
-	if a.rsp != nil && a.rsp.StatusCode == http.StatusTooManyRequests {
-		c.throttle.pause(now.Add(d))
-		return nil
+// waitEnded is what send returns when waiting for another attempt ended
+// with err: err, after the last attempt's transport error if there was one.
+func waitEnded(sendErr, err error) error {
+	if sendErr == nil {
+		return err
 	}
-	return c.clock.sleep(ctx, d)
+	return fmt.Errorf("%w; then waiting to try again: %w", sendErr, err)
+}
+
+// fits reports whether a wait of d ends before ctx's deadline.
+func fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) >= d
+}
+
+// pauseAfter429 pauses every call of the client after a 429, whether or not
+// this call tries again: the server is limiting the client, not the call.
+// The pause lasts the answer's Retry-After, else the wait the policy gives.
+func (c *caller) pauseAfter429(a *answer, now time.Time, retries int, d retryDecision) {
+	if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	pause := d.wait
+	switch {
+	case a.hasRetryAfter:
+		pause = a.retryAfter
+	case !d.retry:
+		pause = c.policy.backoff(retries, c.clock.jitter)
+	}
+	c.throttle.pause(now.Add(pause))
 }
 
 // apiPath is the request's path without the base URL's: what the document

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -103,6 +104,10 @@ func (cfg *config) caller() (*caller, error) {
 		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
 	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
 		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
+	case isNil(cfg.httpClient):
+		return nil, errors.New("clerk: WithHTTPClient was given a nil HTTP client")
+	case strings.ContainsFunc(cfg.userAgent, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		return nil, errors.New("clerk: the User-Agent product holds control characters")
 	}
 	server, err := checkServerURL(cfg.serverURL, cfg.insecureHTTP)
 	if err != nil {
@@ -121,15 +126,18 @@ func (cfg *config) caller() (*caller, error) {
 		userAgent += " " + ua
 	}
 	return &caller{
-		server:     server.String() + "/",
-		basePath:   server.EscapedPath(),
-		doer:       noRedirects(doer),
-		setHeaders: headerSetter(cfg.secretKey, userAgent),
-		policy:     cfg.retry,
-		timeout:    cfg.timeout,
-		throttle:   th,
-		logger:     cfg.logger,
-		clock:      cfg.clock,
+		server:      server.String() + "/",
+		basePath:    server.EscapedPath(),
+		doer:        noRedirects(doer),
+		setHeaders:  headerSetter(cfg.secretKey, userAgent),
+		kept:        newKeptHeaders(userAgent),
+		watchBodies: !endsBodiesAtDeadline(doer),
+		redact:      keyRedactor(cfg.secretKey),
+		policy:      cfg.retry,
+		timeout:     cfg.timeout,
+		throttle:    th,
+		logger:      cfg.logger,
+		clock:       cfg.clock,
 	}, nil
 }
 
@@ -175,8 +183,37 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 	return u, nil
 }
 
+// endsBodiesAtDeadline reports whether a doer is known to end a response
+// body's Read when the request's context ends: an *http.Client over Go's
+// own transport.
+func endsBodiesAtDeadline(doer HTTPDoer) bool {
+	hc, ok := doer.(*http.Client)
+	if !ok {
+		return false
+	}
+	switch hc.Transport.(type) {
+	case nil, *http.Transport:
+		return true
+	}
+	return false
+}
+
+// isNil reports whether a doer given to WithHTTPClient is a nil pointer
+// (or map, func, chan) in an interface: calling it would panic. A nil
+// interface means the default client.
+func isNil(doer HTTPDoer) bool {
+	if doer == nil {
+		return false
+	}
+	switch v := reflect.ValueOf(doer); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Interface, reflect.Slice:
+		return v.IsNil()
+	}
+	return false
+}
+
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -3,9 +3,14 @@ package client
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clerkgo/signintokens/gen"
 )
@@ -13,6 +18,19 @@ import (
 // ErrInvalidRequest is matched, with errors.Is, by every error from an input
 // check made before sending. When it matches, nothing was sent.
 var ErrInvalidRequest = errors.New("clerk: invalid request")
+
+// ErrMaybeCreated is matched, with errors.Is, by the error of a Create that
+// may have made a sign-in token: its body was sent and no answer says Clerk
+// refused it (a 5XX, a timeout or a lost connection after the body left, an
+// answer the SDK had to refuse, such as a 2XX whose body does not decode).
+// It never matches a Create that provably was not sent or that Clerk
+// answered with a 4XX, nor a Revoke. Before creating again for the same
+// user, check for the token (Clerk's Dashboard logs sign_in_token.created
+// events) or revoke it: a second create makes a second live credential.
+var ErrMaybeCreated = errors.New("clerk: the create may have made a sign-in token")
+
+// maybeCreatedNote ends the message of an error that matches ErrMaybeCreated.
+const maybeCreatedNote = " (the create may have made a sign-in token)"
 
 // invalid reports a failed input check on field.
 func invalid(field, rule string) error {
@@ -42,17 +60,36 @@ type ClerkErrors struct {
 	RawResponse *http.Response `json:"-"`
 
 	method, path string
+	maybeCreated bool
 }
 
-func newClerkErrors(a *answer, method, path string, ce *gen.ClerkErrors) *ClerkErrors {
+// origin names the call an error comes from, and cleans what the server
+// said before it is kept in the error.
+type origin struct {
+	method, path string
+	// maybeCreated is set for a create whose request left: an answer other
+	// than a refusal (4XX) leaves it unknown whether a token was made.
+	maybeCreated bool
+	// redact replaces the secret key in text from outside.
+	redact func(string) string
+}
+
+// mayHaveCreated reports whether an answer with this status leaves a create
+// that was sent possibly done.
+func (o *origin) mayHaveCreated(status int) bool {
+	return o.maybeCreated && (status < 400 || status >= 500)
+}
+
+func newClerkErrors(a *answer, o *origin, ce *gen.ClerkErrors) *ClerkErrors {
 	return &ClerkErrors{
-		StatusCode:  a.rsp.StatusCode,
-		Errors:      ce.Errors,
-		Meta:        ce.Meta,
-		TraceID:     traceID(a.rsp, ce),
-		RawResponse: a.rsp,
-		method:      method,
-		path:        path,
+		StatusCode:   a.rsp.StatusCode,
+		Errors:       ce.Errors,
+		Meta:         ce.Meta,
+		TraceID:      traceID(a.rsp, ce, o.redact),
+		RawResponse:  a.rsp,
+		method:       o.method,
+		path:         o.path,
+		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
 	}
 }
 
@@ -65,8 +102,15 @@ func (e *ClerkErrors) Error() string {
 		b.WriteString(" " + oneLine(e.Errors[0].Code))
 	}
 	writeDetail(&b, e.Errors, e.TraceID)
+	if e.maybeCreated {
+		b.WriteString(maybeCreatedNote)
+	}
 	return b.String()
 }
+
+// Is reports whether target is ErrMaybeCreated and this answer leaves a
+// create possibly done.
+func (e *ClerkErrors) Is(target error) bool { return e.maybeCreated && target == ErrMaybeCreated }
 
 // HasCode reports whether any of the errors has the given Clerk error code.
 func (e *ClerkErrors) HasCode(code string) bool {
@@ -109,47 +153,75 @@ type APIError struct {
 
 	method, path string
 	err          error
+	errText      string // err's text, cleaned
+	maybeCreated bool
 }
 
-func newAPIError(a *answer, method, path, msg string, err error) *APIError {
+func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
+	body := o.redact(string(a.body[:min(len(a.body), maxBodyBytes)]))
 	e := &APIError{
-		Message:     msg,
-		StatusCode:  a.rsp.StatusCode,
-		ContentType: headerValue(a.rsp.Header, "Content-Type"),
-		Body:        string(a.body[:min(len(a.body), maxBodyBytes)]),
-		RawResponse: a.rsp,
-		RetryAfter:  a.retryAfter,
-		method:      method,
-		path:        path,
-		err:         err,
+		Message:      msg,
+		StatusCode:   a.rsp.StatusCode,
+		ContentType:  o.redact(headerValue(a.rsp.Header, "Content-Type")),
+		Body:         body,
+		RawResponse:  a.rsp,
+		RetryAfter:   a.retryAfter,
+		method:       o.method,
+		path:         o.path,
+		err:          err,
+		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
 	}
-	ce, ok := clerkShaped(a)
+	if err != nil {
+		e.errText = o.redact(err.Error())
+	}
+	ce, ok := clerkShaped(a, body)
 	if ok {
 		e.Errors = ce.Errors
 	}
-	e.TraceID = traceID(a.rsp, ce)
+	e.TraceID = traceID(a.rsp, ce, o.redact)
 	return e
 }
 
 // Error returns one line: the operation, the status, the message, Clerk's
 // first error and the trace id.
-func (e *APIError) Error() string {
+func (e APIError) Error() string {
 	var b strings.Builder
 	writePrefix(&b, e.method, e.path, e.StatusCode)
 	b.WriteString(" " + oneLine(e.Message))
-	if e.err != nil {
-		b.WriteString(": " + oneLine(e.err.Error()))
+	if e.errText != "" {
+		b.WriteString(": " + oneLine(e.errText))
 	}
 	writeDetail(&b, e.Errors, e.TraceID)
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
+	if e.maybeCreated {
+		b.WriteString(maybeCreatedNote)
+	}
 	return b.String()
 }
 
+// Is reports whether target is ErrMaybeCreated and this answer leaves a
+// create possibly done.
+func (e *APIError) Is(target error) bool { return e.maybeCreated && target == ErrMaybeCreated }
+
+// Format prints the error in every verb as Error() does, and %#v as
+// GoString does: Body can hold a token, and %+v of the struct or %d of its
+// pointer would print it.
+func (e APIError) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, e.GoString())
+		return
+	}
+	io.WriteString(f, e.Error())
+}
+
+// LogValue is what log/slog records: the error's one line.
+func (e APIError) LogValue() slog.Value { return slog.StringValue(e.Error()) }
+
 // GoString is what %#v prints: the fields, with Body replaced by its length,
 // since a body can hold a token.
-func (e *APIError) GoString() string {
+func (e APIError) GoString() string {
 	code := ""
 	if len(e.Errors) > 0 {
 		code = e.Errors[0].Code
@@ -184,17 +256,61 @@ func writeDetail(b *strings.Builder, errs []ClerkError, trace string) {
 	}
 }
 
-// oneLine keeps text from the server on one line of printable characters.
+// oneLine keeps text from outside on one line of printable characters:
+// anything else (control characters, line and paragraph separators, bidi
+// overrides, invalid UTF-8) is escaped as Go would quote it, and the text is
+// cut at 200 bytes.
 func oneLine(s string) string {
 	const limit = 200
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
 		}
-		return r
-	}, s)
+	}
+	if !clean {
+		q := strconv.Quote(s)
+		s = q[1 : len(q)-1]
+	}
 	if len(s) > limit {
 		s = strings.ToValidUTF8(s[:limit], "") + "..."
 	}
 	return s
 }
+
+// keyRedactor returns the function that replaces the secret key in text
+// from outside, such as a server that echoes the Authorization it got. The
+// key lives only in the closure: fmt never prints what a func holds.
+func keyRedactor(secretKey string) func(string) string {
+	return func(s string) string {
+		if !strings.Contains(s, secretKey) {
+			return s
+		}
+		return strings.ReplaceAll(s, secretKey, "[redacted]")
+	}
+}
+
+// requestError is a call that ended without an answer: a transport error,
+// or the context's end. Its text is cleaned; Unwrap gives the cause, so
+// that errors.Is(err, context.DeadlineExceeded) holds.
+type requestError struct {
+	msg          string
+	err          error
+	maybeCreated bool
+}
+
+func newRequestError(o *origin, err error) *requestError {
+	msg := fmt.Sprintf("clerk: %s %s: %s", o.method, o.path, oneLine(o.redact(err.Error())))
+	if o.maybeCreated {
+		msg += maybeCreatedNote
+	}
+	return &requestError{msg: msg, err: err, maybeCreated: o.maybeCreated}
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func (e *requestError) Unwrap() error { return e.err }
+
+// Is reports whether target is ErrMaybeCreated and the create's body left.
+func (e *requestError) Is(target error) bool { return e.maybeCreated && target == ErrMaybeCreated }

@@ -34,7 +34,7 @@ func FuzzAnswer(f *testing.F) {
 		for op, bodies := range ops {
 			a := &answer{rsp: newResponse(status, contentType, ""), body: body[:min(len(body), maxBodyBytes+1)]}
 			var tok gen.SignInToken
-			err := mapAnswer(bodies, hasID, a, "POST", "/"+op, &tok)
+			err := mapAnswer(bodies, hasID, a, testOrigin("POST", "/"+op), &tok)
 			var ce *ClerkErrors
 			var ae *APIError
 			switch {

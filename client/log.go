@@ -7,7 +7,8 @@ import (
 )
 
 // log writes one record for one attempt. It never writes headers or bodies:
-// they carry the secret key and the token.
+// they carry the secret key and the token; what it takes from the answer
+// and the error is cleaned.
 func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
 	attrs := []slog.Attr{
 		slog.String("method", a.req.Method),
@@ -20,7 +21,7 @@ func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wai
 	if a.rsp != nil {
 		attrs = append(attrs, slog.Int("status", a.rsp.StatusCode))
 		if id := headerValue(a.rsp.Header, traceHeader); id != "" {
-			attrs = append(attrs, slog.String("trace_id", oneLine(id)))
+			attrs = append(attrs, slog.String("trace_id", oneLine(c.redact(id))))
 		}
 		if a.readErr != nil {
 			err = a.readErr
@@ -28,7 +29,7 @@ func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wai
 	}
 	if err != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("error", oneLine(err.Error())))
+		attrs = append(attrs, slog.String("error", oneLine(c.redact(err.Error()))))
 	}
 	if d.retry {
 		attrs = append(attrs, slog.String("retry", d.reason), slog.Duration("next_wait", d.wait))

@@ -78,11 +78,11 @@ func (p RetryPolicy) shouldRetry(idempotent bool, retries int, a *answer, err er
 // retryable says whether an attempt's outcome may be retried, and why.
 func retryable(idempotent bool, a *answer, err error) (string, bool) {
 	if err != nil {
-		return retryableError(idempotent, err)
+		return retryableError(idempotent, a, err)
 	}
 	switch status := a.rsp.StatusCode; {
-	case a.redirected:
-		return "answer to a redirected request", false
+	case a.otherRequest:
+		return "answer to another request than the one sent", false
 	case a.readErr != nil && !idempotent:
 		return "reading a create's answer failed after it was sent", false
 	case a.readErr != nil:
@@ -103,12 +103,16 @@ func retryable(idempotent bool, a *answer, err error) (string, bool) {
 }
 
 // retryableError says whether a transport error may be retried, and why.
-func retryableError(idempotent bool, err error) (string, bool) {
+// A create is sent again only when it provably did not leave: no byte of
+// its body was read (a.notSent). The type of the error proves nothing: a
+// doer that fails over, or follows a redirect, can return a dial error
+// after another endpoint read the whole create.
+func retryableError(idempotent bool, a *answer, err error) (string, bool) {
 	switch {
 	case tlsVerification(err):
 		return "tls verification failed", false
-	case notSent(err):
-		return "connection not made", true
+	case !idempotent && a.notSent:
+		return "no byte of the create was sent", true
 	case !idempotent:
 		return "transport error after the create may have been sent", false
 	case transient(err):
@@ -129,17 +133,6 @@ func (p RetryPolicy) backoff(retries int, jitter func(time.Duration) time.Durati
 		return 0
 	}
 	return d/2 + jitter(d-d/2)
-}
-
-// notSent reports errors that happen before a request is written: the
-// connection was never made, so the server saw nothing.
-func notSent(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 func tlsVerification(err error) bool {

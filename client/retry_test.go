@@ -427,7 +427,8 @@ func TestRetryable_reasons(t *testing.T) {
 	const create, revoke = false, true
 	rsp := func(code int) *answer { return &answer{rsp: &http.Response{StatusCode: code, Header: http.Header{}}} }
 	cut := &answer{rsp: &http.Response{StatusCode: 200}, readErr: io.ErrUnexpectedEOF}
-	moved := &answer{rsp: &http.Response{StatusCode: 429}, redirected: true}
+	moved := &answer{rsp: &http.Response{StatusCode: 429}, otherRequest: true}
+	sent, unsent := &answer{}, &answer{notSent: true}
 	tests := []struct {
 		op     bool
 		rsp    *answer
@@ -443,12 +444,16 @@ func TestRetryable_reasons(t *testing.T) {
 		{revoke, rsp(101), nil, false, "final answer"},
 		{create, cut, nil, false, "reading a create's answer failed after it was sent"},
 		{revoke, cut, nil, true, "reading the answer failed"},
-		{create, moved, nil, false, "answer to a redirected request"},
-		{create, nil, &net.OpError{Op: "dial", Err: errors.New("refused")}, true, "connection not made"},
-		{create, nil, &net.DNSError{Err: "no such host", Name: "x"}, true, "connection not made"},
-		{create, nil, io.ErrUnexpectedEOF, false, "transport error after the create may have been sent"},
-		{revoke, nil, io.ErrUnexpectedEOF, true, "transport error"},
-		{revoke, nil, errors.New("unsupported protocol scheme"), false, "permanent error"},
+		{create, moved, nil, false, "answer to another request than the one sent"},
+		{create, unsent, io.ErrUnexpectedEOF, true, "no byte of the create was sent"},
+		// A dial error proves nothing: a failover doer may have sent the
+		// create to another endpoint first.
+		{create, sent, &net.OpError{Op: "dial", Err: errors.New("refused")}, false, "transport error after the create may have been sent"},
+		{create, sent, &net.DNSError{Err: "no such host", Name: "x"}, false, "transport error after the create may have been sent"},
+		{create, sent, io.ErrUnexpectedEOF, false, "transport error after the create may have been sent"},
+		{revoke, sent, &net.OpError{Op: "dial", Err: errors.New("refused")}, true, "transport error"},
+		{revoke, sent, io.ErrUnexpectedEOF, true, "transport error"},
+		{revoke, sent, errors.New("unsupported protocol scheme"), false, "permanent error"},
 	}
 	for _, tt := range tests {
 		reason, ok := retryable(tt.op, tt.rsp, tt.err)

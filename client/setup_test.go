@@ -139,3 +139,8 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// testOrigin names a call for mapAnswer in tests, as call would.
+func testOrigin(method, path string) *origin {
+	return &origin{method: method, path: path, redact: keyRedactor(testKey)}
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/clerkgo/signintokens/gen"
 )
@@ -38,12 +39,13 @@ func hasID(t *gen.SignInToken) error {
 // 429, or a connection that was never made): every create that succeeds is a
 // live credential, and one sent twice could make two.
 func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenRequest) (*CreateSignInTokenResponse, error) {
-	// The response and its token are one allocation.
+	// The response, its token and its kept request are one allocation.
 	r := new(struct {
 		res CreateSignInTokenResponse
 		tok gen.SignInToken
+		req http.Request
 	})
-	rsp, err := call(ctx, s.c, &s.create, req, &r.tok)
+	rsp, err := call(ctx, s.c, &s.create, req, &r.tok, &r.req)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +62,9 @@ func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) 
 	r := new(struct {
 		res RevokeSignInTokenResponse
 		tok gen.SignInToken
+		req http.Request
 	})
-	rsp, err := call(ctx, s.c, &s.revoke, signInTokenID, &r.tok)
+	rsp, err := call(ctx, s.c, &s.revoke, signInTokenID, &r.tok, &r.req)
 	if err != nil {
 		return nil, err
 	}

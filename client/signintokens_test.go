@@ -279,13 +279,13 @@ func TestAnswer_statusesComeFromGeneratedType(t *testing.T) {
 	t.Parallel()
 	a := &answer{rsp: newResponse(418, "application/json", ""), body: []byte(notFoundJSON)}
 	token := reflect.TypeFor[gen.SignInToken]()
-	err := mapAnswer(documentedBodies(reflect.TypeFor[answerTeapot](), token), hasID, a, "POST", "/x", &gen.SignInToken{})
+	err := mapAnswer(documentedBodies(reflect.TypeFor[answerTeapot](), token), hasID, a, testOrigin("POST", "/x"), &gen.SignInToken{})
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against an operation that does not document it.
-	err = mapAnswer(documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), token), hasID, a, "POST", "/x", &gen.SignInToken{})
+	err = mapAnswer(documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), token), hasID, a, testOrigin("POST", "/x"), &gen.SignInToken{})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)

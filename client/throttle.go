@@ -25,6 +25,9 @@ func (t *throttle) wait(ctx context.Context, cl clock) error {
 	until := t.until
 	t.mu.Unlock()
 	if d := until.Sub(cl.now()); d > 0 {
+		if !fits(ctx, d) {
+			return fmt.Errorf("%w: the client is paused for %s after a 429", context.DeadlineExceeded, d.Round(time.Millisecond))
+		}
 		if err := cl.sleep(ctx, d); err != nil {
 			return err
 		}

@@ -1,0 +1,156 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// HTTP/2 frame types and flags this peer uses (RFC 9113, section 6).
+const (
+	frameData, frameHeaders, frameRSTStream, frameSettings, framePing, frameContinuation = 0x0, 0x1, 0x3, 0x4, 0x6, 0x9
+	flagEndStream, flagAck, flagEndHeaders                                               = 0x1, 0x1, 0x4
+	errCodeProtocol                                                                      = 0x1
+)
+
+// resettingPeer is an HTTP/2 server over TLS that reads each request to its
+// end and then, for the first resets requests, resets the stream with
+// PROTOCOL_ERROR, after which Go's HTTP/2 transport resends a request whose
+// body it can rewind. Later requests get a 200 with a token.
+type resettingPeer struct {
+	server *httptest.Server
+	resets int32 // how many requests are reset; -1: every one
+	read   atomic.Int32
+}
+
+func newResettingPeer(t *testing.T, resets int32) *resettingPeer {
+	t.Helper()
+	p := &resettingPeer{resets: resets}
+	p.server = httptest.NewUnstartedServer(http.NotFoundHandler())
+	p.server.EnableHTTP2 = true
+	p.server.Config.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){
+		"h2": func(_ *http.Server, c *tls.Conn, _ http.Handler) { p.serve(c) },
+	}
+	p.server.StartTLS()
+	t.Cleanup(p.server.Close)
+	return p
+}
+
+// serve speaks just enough HTTP/2 for one client: settings, pings, and
+// requests, which it answers once each has ended.
+func (p *resettingPeer) serve(c *tls.Conn) {
+	defer c.Close()
+	preface := make([]byte, len("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+	if _, err := io.ReadFull(c, preface); err != nil {
+		return
+	}
+	if writeFrame(c, frameSettings, 0, 0, nil) != nil {
+		return
+	}
+	for {
+		typ, flags, stream, payload, err := readFrame(c)
+		if err != nil {
+			return
+		}
+		switch {
+		case typ == frameSettings && flags&flagAck == 0:
+			err = writeFrame(c, frameSettings, flagAck, 0, nil)
+		case typ == framePing && flags&flagAck == 0:
+			err = writeFrame(c, framePing, flagAck, 0, payload)
+		case (typ == frameHeaders || typ == frameContinuation || typ == frameData) && flags&flagEndStream != 0:
+			err = p.answer(c, stream)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// answer ends one request that was read to its end.
+func (p *resettingPeer) answer(w io.Writer, stream uint32) error {
+	n := p.read.Add(1)
+	if p.resets < 0 || n <= p.resets {
+		return writeFrame(w, frameRSTStream, 0, stream, binary.BigEndian.AppendUint32(nil, errCodeProtocol))
+	}
+	// HPACK: :status 200 (static index 8), then content-type (static name
+	// index 31) as a literal without indexing.
+	block := []byte{0x88, 0x0f, 0x10, byte(len("application/json"))}
+	block = append(block, "application/json"...)
+	if err := writeFrame(w, frameHeaders, flagEndHeaders, stream, block); err != nil {
+		return err
+	}
+	return writeFrame(w, frameData, flagEndStream, stream, []byte(tokenJSON))
+}
+
+func readFrame(r io.Reader) (typ, flags byte, stream uint32, payload []byte, err error) {
+	var h [9]byte
+	if _, err = io.ReadFull(r, h[:]); err != nil {
+		return
+	}
+	payload = make([]byte, int(h[0])<<16|int(h[1])<<8|int(h[2]))
+	_, err = io.ReadFull(r, payload)
+	return h[3], h[4], binary.BigEndian.Uint32(h[5:]) &^ (1 << 31), payload, err
+}
+
+func writeFrame(w io.Writer, typ, flags byte, stream uint32, payload []byte) error {
+	n := len(payload)
+	h := []byte{byte(n >> 16), byte(n >> 8), byte(n), typ, flags}
+	h = binary.BigEndian.AppendUint32(h, stream)
+	_, err := w.Write(append(h, payload...))
+	return err
+}
+
+// Go's HTTP/2 transport resends a request after RST_STREAM PROTOCOL_ERROR
+// when it can rewind the body. A create's body cannot be rewound: whether
+// the peer resets once or every time, it reads the create once, and the
+// error says that a token may have been made. A revoke has no body, and
+// the transport's own resend is welcome.
+func TestClient_http2ResetSendsCreateOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		resets int32
+		create bool
+		read   int32
+		ok     bool
+	}{
+		{"create, reset every time", -1, true, 1, false},
+		{"create, reset once then 200", 1, true, 1, false},
+		{"revoke, reset once then 200", 1, false, 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newResettingPeer(t, tt.resets)
+			c, err := New(WithSecretKey(testKey), WithServerURL(p.server.URL+"/v1"),
+				WithHTTPClient(p.server.Client()), WithRetryPolicy(RetryPolicy{}))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if tt.create {
+				_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
+			} else {
+				_, err = c.SignInTokens.Revoke(ctx, "sit_1")
+			}
+			assert.Equal(t, tt.read, p.read.Load(), "requests the peer read")
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrMaybeCreated)
+			assert.False(t, errors.Is(err, context.DeadlineExceeded), "the call ended by itself: %v", err)
+			assertNoSecrets(t, err)
+		})
+	}
+}
