@@ -39,12 +39,13 @@ download:
 demo: download
 	$(NO_CGO) $(GO) run ./cmd/signintokens demo
 
-## test: all tests with the race detector (when a C compiler is there), each
-## benchmark once, short runs of the fuzz targets, and the spec-diff tool's tests
+## test: all tests with the race detector (when a C compiler is there), the
+## allocation counts and each benchmark once without it,
+## short runs of the fuzz targets, and the spec-diff tool's tests
 test: download
 	@[ -n "$(RACE)" ] || echo 'make test: $(CGO_WHY), so cgo is off: the tests run without the race detector' >&2
 	$(NO_CGO) $(GO) test $(RACE) -count=1 ./...
-	$(NO_CGO) $(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(NO_CGO) $(GO) test -run '[Aa]llocs' -bench . -benchtime 1x ./...
 	$(NO_CGO) $(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 	cd tools/specdiff && $(NO_CGO) $(GO) test -count=1 ./...
 

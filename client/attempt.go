@@ -104,12 +104,16 @@ func hasBody(status int) bool {
 // closes: with watch set, the body is closed at ctx's deadline.
 func readBody(ctx context.Context, rsp *http.Response, watch bool) ([]byte, error) {
 	defer rsp.Body.Close()
+	var watcher *time.Timer
 	if deadline, ok := ctx.Deadline(); ok && watch {
-		t := time.AfterFunc(time.Until(deadline), func() { rsp.Body.Close() })
-		defer t.Stop()
+		watcher = time.AfterFunc(time.Until(deadline), func() { rsp.Body.Close() })
 	}
 	buf, err := readAtMost(rsp)
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case watcher != nil && !watcher.Stop() && err != nil:
+		// The deadline closed the body, maybe before ctx's own timer ended ctx.
+		err = context.DeadlineExceeded
+	case err != nil && ctx.Err() != nil:
 		err = ctx.Err()
 	}
 	return buf, err

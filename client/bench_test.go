@@ -262,6 +262,7 @@ func BenchmarkLoopbackRevoke(b *testing.B) {
 // a call with the default policy allocates as much as one with none.
 // Not parallel: AllocsPerRun counts every allocation in the process.
 func TestSender_retryLayerAllocs(t *testing.T) {
+	skipUnderRace(t)
 	hc := &http.Client{Transport: memoryTransport{status: 200, body: []byte(tokenJSON)}}
 	allocs := func(p RetryPolicy) float64 {
 		c, err := New(WithSecretKey(testKey), WithServerURL(benchServer), WithHTTPClient(hc), WithRetryPolicy(p))
@@ -279,11 +280,15 @@ func TestSender_retryLayerAllocs(t *testing.T) {
 	}
 }
 
-// A successful call allocates at most 4 times more than the hand-written
-// call: a regression in the pipeline's cost fails here, not only in a
-// benchmark nobody reads. Not parallel, for the same reason as above.
+// A successful call allocates at most 2 times more than the hand-written
+// call that sends the same four headers: a regression in the pipeline's
+// cost fails here, not only in a benchmark nobody reads. Both go through
+// an in-memory transport, which is not Go's, so the client pays for closing
+// a body that may ignore its context at the deadline (a timer: the 2); over
+// Go's transport it does not. Not parallel, for the same reason as above.
 func TestClient_allocsPerCall(t *testing.T) {
-	const budget = 4
+	skipUnderRace(t)
+	const budget = 2
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -309,6 +314,7 @@ func TestClient_allocsPerCall(t *testing.T) {
 			}
 		})
 		assert.LessOrEqual(t, sdk, raw+budget, "%s: the client allocates %v times, the hand-written call %v", tt.name, sdk, raw)
+		t.Logf("%s: client %v allocations, hand-written %v", tt.name, sdk, raw)
 	}
 }
 
@@ -358,4 +364,13 @@ func BenchmarkBuildCreateRequest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// skipUnderRace skips an allocation count under -race; make test counts
+// allocations in its run without it.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("-race changes what escapes to the heap; make test counts allocations without it")
+	}
 }

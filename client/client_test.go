@@ -120,3 +120,35 @@ func TestNew_serverURLFromEnvironment(t *testing.T) {
 	_, err = New(WithServerURL(f.server.URL + "/v1"))
 	require.NoError(t, err, "WithServerURL wins over the environment")
 }
+
+// New refuses what would make every call fail or panic later.
+func TestNew_refuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opt  Option
+		want string
+	}{
+		{"a nil *http.Client", WithHTTPClient((*http.Client)(nil)), "nil HTTP client"},
+		{"CR LF in the User-Agent", WithUserAgent("app/1\r\nX-Evil: 1"), "control characters"},
+		{"NUL in the User-Agent", WithUserAgent("app\x00"), "control characters"},
+	}
+	for _, tt := range tests {
+		c, err := New(WithSecretKey(testKey), tt.opt)
+		assert.Nil(t, c, tt.name)
+		if assert.Error(t, err, tt.name) {
+			assert.Contains(t, err.Error(), tt.want, tt.name)
+		}
+	}
+}
+
+// A loopback host is loopback in any case of its name.
+func TestNew_loopbackAnyCase(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://localhost:8080/v1", "http://LOCALHOST:8080/v1", "http://LocalHost/v1", "http://127.0.0.1/v1", "http://[::1]/v1"} {
+		_, err := New(WithSecretKey(testKey), WithServerURL(u))
+		assert.NoError(t, err, u)
+	}
+	_, err := New(WithSecretKey(testKey), WithServerURL("http://localhost.example.com/v1"))
+	assert.ErrorIs(t, err, ErrInvalidRequest)
+}

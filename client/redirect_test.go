@@ -1,8 +1,10 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,4 +242,65 @@ func TestClient_takesAnswerOfRoutingDoer(t *testing.T) {
 	assert.NotEmpty(t, res.SignInToken.ID)
 	assert.Equal(t, "api.clerk.test", res.RawResponse.Request.URL.Host, "the kept request is the one the SDK sent")
 	assert.Empty(t, res.RawResponse.Request.Header.Get("Authorization"))
+}
+
+// A 3XX whose Location does not parse is the answer as any 3XX is: its
+// status kept, and neither the Location nor its ticket in the error, with
+// the default client and with the user's own. (http.Client.Do parses the
+// Location before it asks CheckRedirect.)
+func TestClient_malformedLocation(t *testing.T) {
+	t.Parallel()
+	for name, doer := range map[string]HTTPDoer{"default client": nil, "user's client": &http.Client{}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.mux.HandleFunc(createPattern, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Location", "/steal%zz?ticket=LOCATIONSECRET")
+				w.WriteHeader(http.StatusFound)
+			})
+			opts := []Option{WithRetryPolicy(RetryPolicy{})}
+			if doer != nil {
+				opts = append(opts, WithHTTPClient(doer))
+			}
+			_, err := f.client(t, opts...).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+			var ae *APIError
+			require.ErrorAs(t, err, &ae, "got %T %v", err, err)
+			assert.Equal(t, http.StatusFound, ae.StatusCode)
+			assert.Equal(t, "unknown status code", ae.Message)
+			assert.NotContains(t, err.Error(), "LOCATIONSECRET")
+			assert.NotContains(t, fmt.Sprintf("%+v", *ae), "LOCATIONSECRET")
+		})
+	}
+}
+
+// A proxy's refusal of CONNECT reaches the error through net/http's own
+// text; it is one printable line there.
+func TestClient_proxyRefusalIsOneLine(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = http.ReadRequest(bufio.NewReader(conn))
+				_, _ = io.WriteString(conn, "HTTP/1.1 403 no\u2028entry \u202eevil\x1b[2J\r\nContent-Length: 0\r\n\r\n")
+			}()
+		}
+	}()
+	proxy := &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+	c, err := New(WithSecretKey(testKey), WithServerURL("https://api.clerk.test/v1"), WithHTTPClient(hc), WithRetryPolicy(RetryPolicy{}))
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `\u202eevil`, "net/http put the proxy's text in its error")
+	for _, r := range err.Error() {
+		assert.True(t, unicode.IsPrint(r), "%q in %q", r, err.Error())
+	}
 }

@@ -1,10 +1,12 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -237,10 +239,21 @@ func apiError(status int, message string, retryAfter time.Duration) func(*testin
 // and the token.
 func assertNoSecrets(t *testing.T, err error) {
 	t.Helper()
-	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		s := fmt.Sprintf(format, err)
-		assert.NotContains(t, s, testKey, format)
-		assert.NotContains(t, s, tokenValue, format)
+	printed := map[string]any{"err": err}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		printed["*APIError"] = *ae // the struct itself, not its pointer
+	}
+	for what, v := range printed {
+		for _, format := range []string{"%v", "%+v", "%#v", "%s", "%d", "%q", "%x"} {
+			s := fmt.Sprintf(format, v)
+			assert.NotContains(t, s, testKey, "%s %s", what, format)
+			assert.NotContains(t, s, tokenValue, "%s %s", what, format)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("failed", "err", v, "in", []any{v})
+		assert.NotContains(t, buf.String(), testKey, "%s in slog", what)
+		assert.NotContains(t, buf.String(), tokenValue, "%s in slog", what)
 	}
 }
 
@@ -473,4 +486,83 @@ func TestSender_contextDoneBeforeSending(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, "clerk: context canceled", err.Error())
 	assert.Zero(t, f.hits.Load())
+}
+
+// A wait that cannot fit in the caller's deadline is not begun: the call
+// returns the answer that asked for it, typed, with its RetryAfter, instead
+// of a bare context error after waiting in vain.
+func TestSender_waitLongerThanDeadline(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		answer http.HandlerFunc
+		revoke bool
+		status int
+		after  time.Duration
+	}{
+		{"create: 429 with Retry-After 5", status(429, "Retry-After", "5"), false, 429, 5 * time.Second},
+		{"revoke: 503 with a backoff of 1 to 2 s", status(503), true, 503, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			s := &script{answers: []http.HandlerFunc{tt.answer, status(200)}}
+			f.mux.Handle(createPattern, s)
+			f.mux.Handle(revokePattern, s)
+			policy := RetryPolicy{MaxRetries: 2, InitialInterval: 2 * time.Second, MaxInterval: 2 * time.Second, MaxRetryAfter: 10 * time.Second}
+			c := f.client(t, WithRetryPolicy(policy))
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			var err error
+			if tt.revoke {
+				_, err = c.SignInTokens.Revoke(ctx, "sit_1")
+			} else {
+				_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_1"})
+			}
+			var ae *APIError
+			require.ErrorAs(t, err, &ae, "got %v", err)
+			assert.Equal(t, tt.status, ae.StatusCode)
+			assert.Equal(t, tt.after, ae.RetryAfter)
+			assert.Len(t, s.attempts(), 1)
+			assert.Empty(t, f.waits.all(), "no wait was begun")
+		})
+	}
+}
+
+// Every 429 pauses the client until its Retry-After, also when the call
+// that met it does not try again (a Retry-After over MaxRetryAfter, or the
+// last attempt): the client's next call does not go out before then, and
+// one whose deadline ends first fails at once, sending nothing.
+func TestThrottle_every429Pauses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		policy RetryPolicy
+		after  string
+	}{
+		{"Retry-After over MaxRetryAfter", RetryPolicy{MaxRetries: 2, MaxRetryAfter: 10 * time.Second}, "30"},
+		{"429 on the last attempt", RetryPolicy{}, "20"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			s := &script{answers: []http.HandlerFunc{status(429, "Retry-After", tt.after), status(200)}}
+			f.mux.Handle(createPattern, s)
+			c, err := New(WithSecretKey(testKey), WithServerURL(f.server.URL+"/v1"), WithRetryPolicy(tt.policy))
+			require.NoError(t, err)
+			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, 429, ae.StatusCode)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_2"})
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Contains(t, err.Error(), "paused")
+			assert.Len(t, s.attempts(), 1, "the second call was not sent")
+		})
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +92,77 @@ func TestWithLogger(t *testing.T) {
 	assert.NotContains(t, buf.String(), testKey)
 	assert.NotContains(t, buf.String(), tokenValue)
 	assert.NotContains(t, buf.String(), "Bearer")
+}
+
+// A server that echoes the key it was sent, in every text field of Clerk's
+// error body and in the trace header, gets it back replaced: in Error(), in
+// every printed form, in the fields and in the logger's records.
+func TestClient_echoedKeyIsRedacted(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{404, 500, 429} { // ClerkErrors, APIError, a retried APIError
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.mux.HandleFunc(createPattern, func(w http.ResponseWriter, r *http.Request) {
+				key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("X-Clerk-Trace-Id", "trace-"+key)
+				w.WriteHeader(status)
+				_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+					"code": "code_" + key, "message": "bad key " + key, "long_message": "the key " + key,
+					"meta": map[string]string{"key": key},
+				}}})
+			})
+			var logs bytes.Buffer
+			c := f.client(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, MaxRetryAfter: time.Second}),
+				WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+			_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "[redacted]")
+			assertNoSecrets(t, err)
+			assert.NotContains(t, logs.String(), testKey)
+			assert.NotContains(t, fmt.Sprintf("%+v", errors.Unwrap(err)), testKey)
+			var ce *ClerkErrors
+			var ae *APIError
+			switch {
+			case errors.As(err, &ce):
+				assert.NotContains(t, fmt.Sprintf("%+v %v", ce.Errors, ce.TraceID), testKey)
+			case errors.As(err, &ae):
+				assert.NotContains(t, fmt.Sprintf("%+v %v %s", ae.Errors, ae.TraceID, ae.Body), testKey)
+			default:
+				t.Fatalf("untyped error %T", err)
+			}
+		})
+	}
+}
+
+// Text from outside is one printable line in an error: control characters,
+// NEL, line and paragraph separators, CSI and bidi overrides are escaped.
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"plain text":             "plain text",
+		"two\nlines\r":           `two\nlines\r`,
+		"esc \x1b[31mred":        `esc \x1b[31mred`,
+		"nel \u0085 csi \u009b":  `nel \u0085 csi \u009b`,
+		"ls \u2028 ps \u2029":    `ls \u2028 ps \u2029`,
+		"bidi \u202eevil":        `bidi \u202eevil`,
+		"invalid \xff utf-8":     `invalid \xff utf-8`,
+		"unicode café, 東京 stays": "unicode café, 東京 stays",
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, oneLine(in), "%q", in)
+	}
+}
+
+// A server's message with line breaks and bidi overrides is one printable
+// line in the error.
+func TestClient_serverTextIsOneLine(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.reply(createPattern, 404, "application/json",
+		`{"errors":[{"code":"x\u2028y","message":"a\nb\u0085c\u202ed","long_message":"l"}],"clerk_trace_id":"t\u2029\u009b"}`)
+	_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+	require.Error(t, err)
+	assert.Equal(t, `clerk: POST /sign_in_tokens: 404 x\u2028y: a\nb\u0085c\u202ed (trace t\u2029\u009b)`, err.Error())
 }
