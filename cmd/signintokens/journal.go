@@ -7,11 +7,8 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
-	"net"
 	"os"
 	"sync"
-
-	"github.com/clerkgo/signintokens/client"
 )
 
 // journalLine is one line of a bulk run's output. Every line names its
@@ -208,23 +205,4 @@ func (s *idSet) grow() {
 			s.keys[j], s.lines[j] = h, lines[i]
 		}
 	}
-}
-
-// mayHaveCreated reports whether a create that was sent and failed with
-// err may have made a token all the same: anything but an answer that says
-// it did not (a documented Clerk error, a 4XX) or a connection never made.
-func mayHaveCreated(err error) bool {
-	var ce *client.ClerkErrors
-	var ae *client.APIError
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	switch {
-	case errors.Is(err, client.ErrInvalidRequest), errors.As(err, &ce):
-		return false
-	case errors.As(err, &ae):
-		return ae.StatusCode < 400 || ae.StatusCode >= 500
-	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
-		return false
-	}
-	return true
 }

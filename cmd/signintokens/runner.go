@@ -167,7 +167,7 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 	case err != nil:
 		info, _ := describe(err)
 		line.Error = &info
-		line.Uncertain = r.job.intents && mayHaveCreated(err)
+		line.Uncertain = r.job.intents && errors.Is(err, client.ErrMaybeCreated)
 	case tok != nil:
 		line.ID, line.Status = tok.ID, string(tok.Status)
 		if tok.URL != nil {
