@@ -11,7 +11,7 @@ import (
 )
 
 // CreateSignInTokenRequest is the body of a Create, the generated model
-// gen.CreateSignInTokenJSONBody: UserID (user_id) is required; OrgID
+// gen.CreateSignInTokenJSONRequestBody: UserID (user_id) is required; OrgID
 // (org_id) and ExpiresInSeconds (expires_in_seconds) are optional, and nil
 // leaves them to the server (no organization; 30 days).
 type CreateSignInTokenRequest = gen.CreateSignInTokenJSONRequestBody
@@ -23,9 +23,11 @@ type CreateSignInTokenResponse struct {
 	// ContentType is the answer's Content-Type header.
 	ContentType string `json:"content_type"`
 	// RawResponse is the HTTP response; its body was already read and
-	// closed, and its Request carries no Authorization header.
+	// closed. Its Request is a copy of the request sent, without the
+	// Authorization header; the copy's Header is shared, read-only.
 	RawResponse *http.Response `json:"-"`
-	// SignInToken is the token; nil when the answer holds none.
+	// SignInToken is the token Clerk made; never nil. Its URL may be nil:
+	// the document lets Clerk leave it out.
 	SignInToken *SignInToken `json:"sign_in_token"`
 }
 
@@ -36,9 +38,10 @@ type RevokeSignInTokenResponse struct {
 	// ContentType is the answer's Content-Type header.
 	ContentType string `json:"content_type"`
 	// RawResponse is the HTTP response; its body was already read and
-	// closed, and its Request carries no Authorization header.
+	// closed. Its Request is a copy of the request sent, without the
+	// Authorization header; the copy's Header is shared, read-only.
 	RawResponse *http.Response `json:"-"`
-	// SignInToken is the revoked token; nil when the answer holds none.
+	// SignInToken is the revoked token; never nil.
 	SignInToken *SignInToken `json:"sign_in_token"`
 }
 

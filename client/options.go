@@ -25,11 +25,14 @@ func WithServerURL(serverURL string) Option {
 
 // WithHTTPClient sets what sends each HTTP request, such as an *http.Client.
 // An *http.Client is used through a shallow copy that never follows a
-// redirect; the copy shares its transport. Another doer is used as it is:
-// the SDK cannot stop it from following a redirect, and rejects its answer
-// to any request other than the one sent. Default: an http.Client that never
-// follows a redirect, over a clone of Go's default transport that keeps
-// DefaultMaxIdleConnsPerHost idle connections.
+// redirect (a 3XX is the answer, its Location dropped); the copy shares its
+// transport. Another doer is used as it is: the SDK cannot stop it from
+// following a redirect, takes its answer as the answer unless it names a
+// request with another method, and closes a response body at the attempt's
+// deadline in case it ignores its context. New refuses a nil *http.Client.
+// Default: an http.Client that never follows a redirect, over a clone of
+// Go's default transport that keeps DefaultMaxIdleConnsPerHost idle
+// connections.
 func WithHTTPClient(doer HTTPDoer) Option {
 	return func(c *config) { c.httpClient = doer }
 }
@@ -48,7 +51,8 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithUserAgent appends product to the User-Agent the SDK sends, such as
-// "my-app/1.2". Default: nothing appended.
+// "my-app/1.2"; New refuses control characters in it. Default: nothing
+// appended.
 func WithUserAgent(product string) Option {
 	return func(c *config) { c.userAgent = product }
 }
