@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -28,21 +29,27 @@ const exitInterrupted = 130
 
 // bulkFlags are the flags of a run over a file of IDs.
 type bulkFlags struct {
-	from, resume *string
-	concurrency  *int
-	rate         *float64
-	recreate     *bool
+	from, journal, resume *string
+	concurrency           *int
+	rate                  *float64
+	recreate              *bool // nil for revoke
 }
 
-func addBulkFlags(fs *flag.FlagSet, what string) bulkFlags {
-	return bulkFlags{
-		from:        fs.String("from", "", "for each "+what+" in FILE (one per line, or a CSV with a header; - for stdin); prints JSON Lines"),
-		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's output"),
+func addBulkFlags(fs *flag.FlagSet, what string, creates bool) bulkFlags {
+	bf := bulkFlags{
+		from: fs.String("from", "", "for each "+what+" in FILE (one per line, a CSV with a header, or a create journal "+
+			"for revoke; - for stdin); prints JSON Lines"),
+		journal: fs.String("journal", "", "with --from: the run's journal, locked and synced; an existing one is resumed "+
+			"(run the same command again)"),
+		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's stdout"),
 		concurrency: fs.Int("concurrency", 4, "with --from: calls at once"),
 		rate:        fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
-		recreate: fs.Bool("recreate-uncertain", false,
-			"with --resume: create again for users whose create in OUT may have happened (check them first: they may get a second token)"),
 	}
+	if creates {
+		bf.recreate = fs.Bool("recreate-uncertain", false,
+			"when resuming: create again for users whose earlier create may have happened (check them first: they may get a second token)")
+	}
+	return bf
 }
 
 // check validates the bulk flags; ok false means exit with code.
@@ -52,10 +59,12 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 		return c.usageError(fs, "--concurrency must be at least 1"), false
 	case *b.rate < 0:
 		return c.usageError(fs, "--rate must not be negative"), false
-	case *b.from == "" && *b.resume != "":
-		return c.usageError(fs, "--resume goes with --from"), false
-	case *b.resume == "" && *b.recreate:
-		return c.usageError(fs, "--recreate-uncertain goes with --resume"), false
+	case *b.from == "" && (*b.resume != "" || *b.journal != ""):
+		return c.usageError(fs, "--resume and --journal go with --from"), false
+	case *b.resume != "" && *b.journal != "":
+		return c.usageError(fs, "give --journal or --resume, not both: a journal resumes by itself"), false
+	case b.recreate != nil && *b.recreate && *b.resume == "" && *b.journal == "":
+		return c.usageError(fs, "--recreate-uncertain goes with --journal or --resume"), false
 	}
 	return exitOK, true
 }
@@ -81,8 +90,9 @@ func (b bulkFlags) clientOptions() []client.Option {
 }
 
 // bulk runs call, on one client configured by the bulk flags, for each ID in
-// the --from file (column names the IDs), writes JSON Lines to stdout, a
-// progress bar to stderr when it is a terminal, and a summary.
+// the --from file (column names the IDs), writes JSON Lines to stdout (and
+// the --journal file), a progress line to stderr when it is a terminal, and
+// a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
 	cl, err := c.newClient(serverURL, bf.clientOptions()...)
 	if err != nil {
@@ -90,34 +100,97 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	}
 	defer cl.CloseIdleConnections()
 	job.do = func(ctx context.Context, id string) (*client.SignInToken, error) { return job.call(ctx, cl, id) }
-	opts := runOptions{concurrency: *bf.concurrency, recreate: *bf.recreate}
-	if *bf.resume != "" {
-		if opts.prior, err = readJournal(*bf.resume, job.column); err != nil {
-			fmt.Fprintf(c.stderr, "signintokens %s: --resume: %v\n", job.name, err)
-			return exitUsage
-		}
+	opts := runOptions{concurrency: *bf.concurrency, recreate: bf.recreate != nil && *bf.recreate}
+	sinks, closeRecord, code := c.openRecord(job, bf, &opts)
+	if closeRecord == nil {
+		return code
 	}
-	src, closeSrc, err := c.open(*bf.from)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: --from: %v\n", job.name, err)
-		return exitUsage
+	defer closeRecord()
+	in, total, closeSrc, code := c.openInput(job, *bf.from)
+	if in == nil {
+		return code
 	}
 	defer closeSrc()
-	in, err := newIDReader(src, job.column)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: --from: %v\n", job.name, err)
-		return exitUsage
-	}
-	total := countIDs(*bf.from, job.column)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	j := &journal{w: c.stdout, stop: stop}
-	st, readErr := runBulk(runCtx, job, in, opts, j, c.progressBar(total))
+	j := &journal{sinks: sinks, stop: stop}
+	bar := c.newProgress(total)
+	stopNotice := context.AfterFunc(ctx, func() { bar.say("signintokens: stopping (Ctrl-C again to quit at once)") })
+	defer stopNotice()
+	st, held, readErr := runBulk(runCtx, job, in, opts, j, bar)
+	j.close()
+	bar.end(st)
 	st.interrupted = ctx.Err() != nil
 	if total >= 0 {
 		st.notStarted += total - st.read
 	}
-	return c.report(job, st, total, opts.prior, readErr, j)
+	return c.report(ctx, job, st, held, total, readErr, j)
+}
+
+// openRecord opens what the run records to and resumes from: the
+// --journal file, or the --resume file; stdout gets the journal's header
+// first, so that a closed or unwritable stdout is found before any call. A
+// nil closeRecord means the run must not start and exits with code.
+func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []sink, closeRecord func(), code int) {
+	refuse := func(flagName string, err error) ([]sink, func(), int) {
+		fmt.Fprintf(c.stderr, "signintokens %s: %s: %v; nothing was sent\n", job.name, flagName, err)
+		return nil, nil, exitUsage
+	}
+	closeRecord = func() {}
+	switch {
+	case *bf.journal != "":
+		f, p, err := openJournal(*bf.journal, job.header, job.column)
+		if err != nil {
+			return refuse("--journal "+*bf.journal, err)
+		}
+		opts.prior, closeRecord = p, func() { f.Close() }
+		sinks = append(sinks, sink{w: f, sync: newSyncer(f)})
+	case *bf.resume != "":
+		f, p, err := openResume(*bf.resume, c.stdout, job.header, job.column)
+		if err != nil {
+			return refuse("--resume "+*bf.resume, err)
+		}
+		opts.prior, opts.carry, closeRecord = p, true, func() { f.Close() }
+	}
+	out := newSink(c.stdout)
+	if err := writeHeader(out.w, job.header); err != nil {
+		closeRecord()
+		fmt.Fprintf(c.stderr, "signintokens %s: cannot write to stdout: %v; nothing was sent\n", job.name, err)
+		return nil, nil, exitAPIError
+	}
+	return append(sinks, out), closeRecord, exitOK
+}
+
+// writeHeader writes a journal's first line to w.
+func writeHeader(w io.Writer, h journalHeader) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// openInput opens the --from input and counts its IDs (-1 when it cannot be
+// read twice, as stdin). An input it refuses is reported and in is nil.
+func (c cli) openInput(job bulkJob, from string) (in *idReader, total int, closeSrc func(), code int) {
+	refuse := func(err error) (*idReader, int, func(), int) {
+		fmt.Fprintf(c.stderr, "signintokens %s: --from: %v; nothing was sent\n", job.name, err)
+		return nil, 0, nil, exitUsage
+	}
+	total, err := countIDs(from, job.column)
+	if err != nil {
+		return refuse(err)
+	}
+	src, closeSrc, err := c.open(from)
+	if err != nil {
+		return refuse(err)
+	}
+	if in, err = newIDReader(src, job.column); err != nil {
+		closeSrc()
+		return refuse(err)
+	}
+	return in, total, closeSrc, exitOK
 }
 
 // open opens the --from input: a file, or stdin for "-".
@@ -132,26 +205,9 @@ func (c cli) open(from string) (io.Reader, func(), error) {
 	return f, func() { f.Close() }, nil
 }
 
-// progressBar returns what shows progress on a terminal, or nil.
-func (c cli) progressBar(total int) func(bulkStats) {
-	if c.progress == nil {
-		return nil
-	}
-	start, last := time.Now(), time.Time{}
-	return func(st bulkStats) {
-		if time.Since(last) >= 200*time.Millisecond {
-			last = time.Now()
-			fmt.Fprintf(c.progress, "\r%-70s", progressLine(st, total, time.Since(start)))
-		}
-	}
-}
-
-// report writes the run's summary, what it could not write, and what a
-// resumed run left alone, and returns the exit status.
-func (c cli) report(job bulkJob, st bulkStats, total int, p prior, readErr error, j *journal) int {
-	if c.progress != nil {
-		fmt.Fprint(c.progress, "\r\033[K")
-	}
+// report writes the run's summary, what it could not write, and which
+// users of this input it held back, and returns the exit status.
+func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held []string, total int, readErr error, j *journal) int {
 	fmt.Fprintln(c.stderr, summary(job.name, st, total))
 	lost, writeErr := j.failure()
 	code := exitOK
@@ -169,62 +225,46 @@ func (c cli) report(job bulkJob, st bulkStats, total int, p prior, readErr error
 		fmt.Fprintf(c.stderr, "signintokens %s: reading --from: %v\n", job.name, readErr)
 		code = exitAPIError
 	}
-	if st.uncertain > 0 {
-		c.reportUncertain(job, p)
+	if len(held) > 0 {
+		slices.Sort(held)
+		fmt.Fprintf(c.stderr, "signintokens %s: %d users may already have a token: an earlier run sent their create "+
+			"and never learnt its outcome. Check them (Clerk's Dashboard logs sign_in_token.created events), then "+
+			"run again with --recreate-uncertain to create theirs:\n  %s\n", job.name, len(held), strings.Join(held, "\n  "))
 		code = exitAPIError
 	}
 	switch {
 	case st.interrupted:
-		return exitInterrupted
-	case st.failed > 0:
+		return interruptedCode(ctx)
+	case st.failed > 0 || st.stopped != "":
 		return exitAPIError
 	}
 	return code
-}
-
-// reportUncertain lists the users a resumed run left alone because the
-// interrupted run may already have made their token.
-func (c cli) reportUncertain(job bulkJob, p prior) {
-	ids := make([]string, 0, len(p.uncertain))
-	for id := range p.uncertain {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	fmt.Fprintf(c.stderr, "signintokens %s: %d users may already have a token from the interrupted run; "+
-		"check them, then run again with --recreate-uncertain to create theirs:\n  %s\n",
-		job.name, len(ids), strings.Join(ids, "\n  "))
 }
 
 // summary is the run's last line on stderr.
 func summary(name string, st bulkStats, total int) string {
 	n := st.done + st.failed
 	rate := float64(n) / max(st.took.Seconds(), 0.001)
-	s := fmt.Sprintf("signintokens %s: %d done, %d failed, %d skipped (--resume), %d duplicate, %d not started",
-		name, st.done, st.failed, st.skipped, st.duplicate, st.notStarted)
-	if st.uncertain > 0 {
-		s += fmt.Sprintf(", %d held back (may already have a token)", st.uncertain)
+	s := fmt.Sprintf("signintokens %s: %d done, %d failed", name, st.done, st.failed)
+	if st.maybeMade > 0 {
+		s += fmt.Sprintf(" (%d of them may have made a token: their create was sent)", st.maybeMade)
+	}
+	s += fmt.Sprintf(", %d skipped (done before), %d duplicate, %d not started", st.skipped, st.duplicate, st.notStarted)
+	if st.heldBack > 0 {
+		s += fmt.Sprintf(", %d held back (may already have a token)", st.heldBack)
 	}
 	s += fmt.Sprintf(" in %s (%.0f/s)", st.took.Round(time.Millisecond), rate)
-	if st.interrupted {
+	switch {
+	case st.interrupted:
 		s += "; interrupted"
+	case st.stopped != "":
+		s += "; stopped: " + st.stopped
+	}
+	if st.interrupted || st.stopped != "" {
 		if total < 0 {
 			s += ", and the rest of the input was not read"
 		}
-		s += ": run again with --resume"
-	}
-	return s
-}
-
-// progressLine is the progress bar's text: done, failed, rate, time left.
-func progressLine(st bulkStats, total int, elapsed time.Duration) string {
-	n := st.done + st.failed
-	rate := float64(n) / max(elapsed.Seconds(), 0.001)
-	s := fmt.Sprintf("%d done, %d failed, %.0f/s", st.done, st.failed, rate)
-	if left := total - st.read; total >= 0 && rate > 0 && left >= 0 {
-		s += fmt.Sprintf(", %s left", (time.Duration(float64(left)/rate) * time.Second).Round(time.Second))
-		if total > 0 {
-			s = fmt.Sprintf("[%3d%%] ", 100*st.read/total) + s
-		}
+		s += ": run the same command again to resume"
 	}
 	return s
 }

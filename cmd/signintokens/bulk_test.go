@@ -52,14 +52,17 @@ func runInProcess(t *testing.T, srv *clerktest.Server, stdin io.Reader, args ...
 }
 
 // parseLines parses a run's output, any line of any length, and returns
-// its outcome lines: every line but the intents a create writes before it
-// is sent.
+// its outcome lines: every line but the journal's header and the intents
+// written before each call is sent.
 func parseLines(t *testing.T, out string) []journalLine {
 	t.Helper()
 	var lines []journalLine
-	for _, s := range strings.SplitAfter(out, "\n") {
+	for i, s := range strings.SplitAfter(out, "\n") {
 		if s == "" {
 			continue
+		}
+		if i == 0 && strings.Contains(s, `"journal":"signintokens"`) {
+			continue // the journal's header
 		}
 		var l journalLine
 		require.NoError(t, json.Unmarshal([]byte(s), &l), "%.200s", s)
@@ -202,8 +205,8 @@ func TestBulk_usage(t *testing.T) {
 		{[]string{"create", "--from", path, "--user-id", "user_1"}, "give --user-id or --from, not both"},
 		{[]string{"create", "--from", path, "--concurrency", "0"}, "--concurrency must be at least 1"},
 		{[]string{"create", "--from", path, "--rate", "-1"}, "--rate must not be negative"},
-		{[]string{"create", "--user-id", "user_1", "--resume", "out.jsonl"}, "--resume goes with --from"},
-		{[]string{"create", "--from", path, "--recreate-uncertain"}, "--recreate-uncertain goes with --resume"},
+		{[]string{"create", "--user-id", "user_1", "--resume", "out.jsonl"}, "--resume and --journal go with --from"},
+		{[]string{"create", "--from", path, "--recreate-uncertain"}, "--recreate-uncertain goes with --journal or --resume"},
 		{[]string{"create", "--from", "/nonexistent"}, "no such file"},
 		{[]string{"create", "--from", csvNoColumn}, "the CSV header has no user_id column"},
 		{[]string{"revoke", "sit_1", "--from", path}, "give SIGN_IN_TOKEN_ID or --from, not both"},
@@ -286,7 +289,16 @@ func TestCreateFrom_interruptAndResume(t *testing.T) {
 
 	second, stderr2, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
 	require.Equal(t, 0, code, stderr2)
-	assert.Len(t, parseLines(t, second), len(users)-len(firstLines))
+	var made, skipped int
+	for _, l := range parseLines(t, second) {
+		if l.Skipped {
+			skipped++
+		} else {
+			made++
+		}
+	}
+	assert.Equal(t, len(users)-len(firstLines), made)
+	assert.Equal(t, len(firstLines), skipped, "the users done before are carried into the new output")
 	assert.Contains(t, stderr2, fmt.Sprintf("%d skipped", len(firstLines)))
 	assertOneTokenEach(t, srv, users)
 }
@@ -343,8 +355,8 @@ func TestRunBulk_writesEachOutcome(t *testing.T) {
 		}
 		return res.SignInToken, nil
 	}}
-	j := &journal{w: &out, stop: func() {}}
-	st, err := runBulk(context.Background(), job, ids, runOptions{concurrency: concurrency}, j, nil)
+	j := &journal{sinks: []sink{{w: &out}}, stop: func() {}}
+	st, _, err := runBulk(context.Background(), job, ids, runOptions{concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
 	require.NoError(t, err)
 	assert.Equal(t, n, st.done)
 	lines := byKey(t, parseLines(t, out.String()), "user_id")
@@ -374,7 +386,7 @@ func TestCreateFrom_duplicates(t *testing.T) {
 		{UserID: "user_1", Line: 5, DuplicateOf: 1},
 		{UserID: "user_2", Line: 6, DuplicateOf: 2},
 	}, dups)
-	assert.Contains(t, stderr, "3 done, 0 failed, 0 skipped (--resume), 3 duplicate, 0 not started")
+	assert.Contains(t, stderr, "3 done, 0 failed, 0 skipped (done before), 3 duplicate, 0 not started")
 }
 
 // A UTF-8 byte order mark (Excel's "CSV UTF-8", Notepad) is not part of the
@@ -489,7 +501,7 @@ func TestCreateFrom_summaryCounts(t *testing.T) {
 	in := "user_1\nuser_2\nuser_3\nuser_3\nuser_4\nuser_nobody\n"
 	_, stderr, code := runInProcess(t, srv, strings.NewReader(in), "create", "--from", "-", "--resume", out, "--rate", "0")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "2 done, 1 failed, 2 skipped (--resume), 1 duplicate, 0 not started")
+	assert.Contains(t, stderr, "2 done, 1 failed, 2 skipped (done before), 1 duplicate, 0 not started")
 }
 
 func TestIDSet(t *testing.T) {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"hash/maphash"
 	"io"
 	"os"
@@ -31,6 +29,14 @@ type journalLine struct {
 	// Uncertain says a failed create may have made a token all the same
 	// (a 5xx, a timeout, a connection lost after sending).
 	Uncertain bool `json:"uncertain,omitempty"`
+	// Skipped and HeldBack carry an earlier run's outcome into this run's
+	// output (with --resume OUT): done then, or held back as uncertain, so
+	// that a run resumed from this output knows them too.
+	Skipped  bool `json:"skipped,omitempty"`
+	HeldBack bool `json:"held_back,omitempty"`
+	// AlreadyRevoked says a revoke answered "cannot be revoked" for a token
+	// that this run or its journal had already sent a revoke for: done.
+	AlreadyRevoked bool `json:"already_revoked,omitempty"`
 }
 
 func (l *journalLine) setKey(column, id string) {
@@ -48,17 +54,36 @@ func (l *journalLine) key(column string) string {
 	return l.SignInTokenID
 }
 
-// journal writes a run's lines: each in one write, nothing buffered in the
-// process, so that however the process ends, every line it finished is in
-// the output. After a failed write it writes nothing more, stops the run,
-// and keeps the tokens whose lines were lost, to be listed on stderr.
+// journal writes a run's lines to its sinks (the --journal file, stdout):
+// each line in one write per sink, nothing buffered in the process, so that
+// however the process ends, every line it finished is in the output. A
+// line that says a create is about to be sent is on disk in every sink that
+// is a file before write returns. After a failed write or sync it writes
+// nothing more, stops the run, and keeps the tokens whose lines were lost,
+// to be listed on stderr.
 type journal struct {
-	w    io.Writer
-	stop context.CancelFunc // called once, at the first failed write
+	sinks []sink
+	stop  context.CancelFunc // called once, at the first failure
 
 	mu   sync.Mutex
 	err  error
 	lost []journalLine // outcomes with a token that could not be written
+}
+
+// sink is one place a run's lines go; sync is nil unless it is a file.
+type sink struct {
+	w    io.Writer
+	sync *syncer
+}
+
+// newSink is a sink for w, synced when w is a regular file.
+func newSink(w io.Writer) sink {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return sink{w: f, sync: newSyncer(f)}
+		}
+	}
+	return sink{w: w}
 }
 
 // write writes one line, or returns the error that stopped the output.
@@ -68,22 +93,63 @@ func (j *journal) write(l *journalLine) error {
 		return err
 	}
 	b = append(b, '\n')
+	written := make([]uint64, len(j.sinks))
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.err == nil {
-		if _, err := j.w.Write(b); err != nil {
-			j.err = err
-			j.stop()
+		for i, s := range j.sinks {
+			if _, err := s.w.Write(b); err != nil {
+				j.failLocked(err)
+				break
+			}
+			if s.sync != nil {
+				written[i] = s.sync.wrote()
+			}
 		}
 	}
+	j.mu.Unlock()
+	if l.Sending {
+		for i, s := range j.sinks {
+			if s.sync != nil && written[i] > 0 {
+				if err := s.sync.wait(written[i]); err != nil {
+					j.fail(err)
+				}
+			}
+		}
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.err != nil && l.ID != "" {
 		j.lost = append(j.lost, journalLine{UserID: l.UserID, SignInTokenID: l.SignInTokenID, ID: l.ID})
 	}
 	return j.err
 }
 
+func (j *journal) fail(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.failLocked(err)
+}
+
+func (j *journal) failLocked(err error) {
+	if j.err == nil {
+		j.err = err
+		j.stop()
+	}
+}
+
+// close makes every line written so far durable.
+func (j *journal) close() {
+	for _, s := range j.sinks {
+		if s.sync != nil {
+			if err := s.sync.all(); err != nil {
+				j.fail(err)
+			}
+		}
+	}
+}
+
 // failure returns the tokens whose lines were lost and the first failed
-// write.
+// write or sync.
 func (j *journal) failure() ([]journalLine, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -93,50 +159,22 @@ func (j *journal) failure() ([]journalLine, error) {
 // prior is what a previous run's output says of its IDs.
 type prior struct {
 	done *idSet // IDs with a success line
-	// uncertain are the IDs whose create may have happened without a
-	// success line (sent when the run was killed, or a failure marked
-	// uncertain), with their input line.
+	// uncertain are the IDs whose call was sent with no outcome line (the
+	// run ended while it was in flight) or whose failure is marked
+	// uncertain, with their input line: a create of them may have made a
+	// token, and a revoke of them may have revoked it.
 	uncertain map[string]int
-}
-
-// readJournal reads a previous run's output, any line of any length. A
-// missing file is a run that did nothing; a line cut short by a killed
-// process is passed over.
-func readJournal(path, column string) (prior, error) {
-	p := prior{done: newIDSet(), uncertain: map[string]int{}}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return p, nil
-	}
-	if err != nil {
-		return p, err
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	for {
-		b, err := r.ReadBytes('\n')
-		var l journalLine
-		if json.Unmarshal(b, &l) == nil && l.key(column) != "" {
-			p.note(column, &l)
-		}
-		if errors.Is(err, io.EOF) {
-			return p, nil
-		}
-		if err != nil {
-			return p, err
-		}
-	}
 }
 
 // note takes one line into account; later lines win.
 func (p prior) note(column string, l *journalLine) {
 	id := l.key(column)
 	switch {
-	case l.Sending || l.Uncertain:
+	case l.Sending || l.Uncertain || l.HeldBack:
 		p.uncertain[id] = l.Line
 	case l.Error != nil:
 		delete(p.uncertain, id)
-	case l.ID != "":
+	case l.ID != "" || l.Skipped:
 		p.done.add(id, l.Line)
 		delete(p.uncertain, id)
 	}

@@ -52,32 +52,61 @@ create and revoke read CLERK_SECRET_KEY, and CLERK_API_URL or --server-url.
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	progress       io.Writer // a terminal for progress bars, or nil
+	progress       io.Writer  // a terminal for the progress line, or nil
+	width          func() int // the progress terminal's width in columns
 	getenv         func(string) string
 }
 
 func main() {
 	c := cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
+	if fd := int(os.Stderr.Fd()); term.IsTerminal(fd) {
 		c.progress = os.Stderr
+		c.width = func() int {
+			w, _, err := term.GetSize(fd)
+			if err != nil {
+				return 80
+			}
+			return w
+		}
 	}
-	os.Exit(c.run(interruptible(c.stderr), os.Args[1:]))
+	os.Exit(c.run(interruptible(), os.Args[1:]))
 }
 
-// interruptible returns a context that the first Ctrl-C (or SIGTERM) ends,
-// so that a command stops cleanly. The signals' default action is restored
-// before the context ends, so a second Ctrl-C ends the process at once.
-func interruptible(stderr io.Writer) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
+// interruptible returns a context that the first SIGINT (Ctrl-C), SIGTERM,
+// SIGHUP (a closed terminal or SSH session) or SIGPIPE (a closed pipe on
+// stdout) ends, with the signal as its cause, so that a command stops
+// cleanly. The default action of the first three is restored then, so a
+// second Ctrl-C ends the process at once. SIGPIPE stays caught: a write to
+// a closed pipe then fails with EPIPE instead of killing the process before
+// it reports what it did.
+func interruptible() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	go func() {
-		<-sigs
-		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		fmt.Fprintln(stderr, "signintokens: stopping (Ctrl-C again to quit at once)")
-		cancel()
+		sig := <-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		cancel(signalled{sig})
 	}()
 	return ctx
+}
+
+// signalled is the cause of a context a signal ended.
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return "stopped by " + s.sig.String() }
+
+// interruptedCode is the exit status of a command a signal stopped: 128 and
+// the signal's number, as a shell reports a process the signal ended.
+func interruptedCode(ctx context.Context) int {
+	var s signalled
+	if !errors.As(context.Cause(ctx), &s) {
+		return exitInterrupted
+	}
+	if n, ok := s.sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return exitInterrupted
 }
 
 func (c cli) run(ctx context.Context, args []string) int {

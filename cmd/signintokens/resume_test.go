@@ -99,7 +99,7 @@ func TestCreateFrom_killedThenResumed(t *testing.T) {
 			held := heldBack(t, r.stderr)
 			if len(held) > 0 {
 				assert.Equal(t, 1, r.code, r.stderr)
-				assert.Contains(t, r.stderr, fmt.Sprintf("%d users may already have a token from the interrupted run", len(held)))
+				assert.Contains(t, r.stderr, fmt.Sprintf("%d users may already have a token", len(held)))
 			}
 			perUser := map[string]int{}
 			for _, tok := range fake.Tokens() {
@@ -163,8 +163,14 @@ func TestCreateFrom_longLineThenResume(t *testing.T) {
 	require.NoError(t, os.WriteFile(out, []byte(stdout), 0o600))
 	second, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
 	assert.Equal(t, 1, code, "the long ID fails again")
-	assert.Contains(t, stderr, "1 failed, 2 skipped (--resume)")
-	assert.Len(t, parseLines(t, second), 1)
+	assert.Contains(t, stderr, "1 failed, 2 skipped (done before)")
+	var retried []journalLine
+	for _, l := range parseLines(t, second) {
+		if !l.Skipped {
+			retried = append(retried, l)
+		}
+	}
+	assert.Len(t, retried, 1)
 }
 
 // A resumed run retries a create that failed for certain, and holds back one
@@ -176,6 +182,7 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.jsonl")
 	journalOf := func(lines ...journalLine) string {
 		var b strings.Builder
+		b.WriteString(mustJSON(t, createHeader) + "\n")
 		for _, l := range lines {
 			b.WriteString(mustJSON(t, l) + "\n")
 		}
@@ -190,15 +197,15 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 	)), 0o600))
 	second, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "1 done, 0 failed, 0 skipped (--resume), 0 duplicate, 0 not started, 2 held back")
+	assert.Contains(t, stderr, "1 done, 0 failed, 0 skipped (done before), 0 duplicate, 0 not started, 2 held back")
 	assert.Equal(t, map[string]bool{users[0]: true, users[2]: true}, heldBack(t, stderr))
 	require.Len(t, srv.Tokens(), 1)
 	assert.Equal(t, users[1], srv.Tokens()[0].UserID)
 
-	appendFile(t, out, second) // as `>> out.jsonl` does
+	appendFile(t, out, second) // as `cat second >> out.jsonl` does: a journal twice over
 	_, stderr, code = runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0", "--recreate-uncertain")
 	assert.Equal(t, 0, code, stderr)
-	assert.Contains(t, stderr, "2 done, 0 failed, 1 skipped (--resume)")
+	assert.Contains(t, stderr, "2 done, 0 failed, 1 skipped (done before)")
 	assertOneTokenEach(t, srv, users)
 }
 
@@ -217,3 +224,6 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// createHeader is the header of a create run with no options.
+var createHeader = journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "create"}

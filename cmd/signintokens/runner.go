@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -21,24 +22,50 @@ type bulkJob struct {
 	// the run's client.
 	call func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error)
 	do   func(ctx context.Context, id string) (*client.SignInToken, error)
-	// intents says whether a line is written before each call is sent: a
-	// create that may have happened must never be made again blindly.
-	intents bool
+	// creates says a call makes a credential: an ID whose earlier call may
+	// have happened is held back, never called again blindly. (A revoke
+	// of such an ID is sent again; revoking twice is harmless.)
+	creates bool
+	// header is the first line of the run's journal and stdout.
+	header journalHeader
 }
+
+// maxServerFailures is how many calls in a row may fail with a 5XX or a
+// transport error, each after the client's own retries, before the run
+// stops sending: past a few, it is an outage, and every further create sent
+// into it is one more user held back for a hand check.
+const maxServerFailures = 3
+
+// max429Waits is how many times one ID waits out a 429 whose Retry-After is
+// longer than the client waits by itself, before it counts as failed.
+const max429Waits = 5
 
 // runOptions say how a run treats its input.
 type runOptions struct {
 	concurrency int
-	prior       prior // what a previous run did (--resume)
+	prior       prior // what a previous run did (--journal or --resume)
 	recreate    bool  // create again for IDs whose earlier create is uncertain
+	// carry writes a line for each ID the prior run settled (skipped or
+	// held back), so that this run's output is a whole record: set when
+	// the prior run is another file (--resume).
+	carry bool
 }
 
 // bulkStats is what a run did with each ID it read.
 type bulkStats struct {
-	done, failed, skipped, duplicate, uncertain, notStarted int
-	read                                                    int
-	interrupted                                             bool // Ctrl-C; set by the command
-	took                                                    time.Duration
+	done, failed, skipped, duplicate, notStarted int
+	// heldBack are IDs not called because an earlier call may have made
+	// their token; maybeMade are this run's failed creates that may have.
+	heldBack, maybeMade int
+	read                int
+	interrupted         bool   // a signal; set by the command
+	stopped             string // why the run stopped sending, if it did
+	took                time.Duration
+}
+
+// finished is how many IDs read have their outcome.
+func (st bulkStats) finished() int {
+	return st.done + st.failed + st.skipped + st.duplicate + st.heldBack
 }
 
 // bulkRun is one bulk run under way.
@@ -47,11 +74,24 @@ type bulkRun struct {
 	opts runOptions
 	j    *journal
 	seen *idSet
-	tick func(bulkStats) // nil: no progress shown
+	bar  *progress
 
 	mu      sync.Mutex
 	st      bulkStats
 	readErr error
+	held    []string // this input's IDs held back
+	failing int      // calls in a row that failed with a 5XX or in transport
+	holding int      // the line of the ID the reader holds for a worker; 0: none
+	ended   bool     // the run's stats are final
+}
+
+// handed notes that a worker took the ID the reader held.
+func (r *bulkRun) handed(it inputID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.holding == it.line {
+		r.holding = 0
+	}
 }
 
 // runBulk calls job.do for each ID of in, opts.concurrency at a time, and
@@ -59,8 +99,8 @@ type bulkRun struct {
 // j's stop after a failed write) it reads no more input and starts no call,
 // including one waiting for the rate limiter; calls already sent finish and
 // their lines are written.
-func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j *journal, tick func(bulkStats)) (bulkStats, error) {
-	r := &bulkRun{job: job, opts: opts, j: j, seen: newIDSet(), tick: tick}
+func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j *journal, bar *progress) (bulkStats, []string, error) {
+	r := &bulkRun{job: job, opts: opts, j: j, seen: newIDSet(), bar: bar}
 	start := time.Now()
 	items := make(chan inputID)
 	go r.read(ctx, in, items)
@@ -73,6 +113,7 @@ func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j 
 					if !ok {
 						return
 					}
+					r.handed(it)
 					r.call(ctx, it)
 				case <-ctx.Done():
 				}
@@ -82,8 +123,15 @@ func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j 
 	wg.Wait()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// The reader may still hold an ID it read (it is not waited for: it may
+	// be blocked on an idle stdin); it is counted here, and the reader
+	// counts nothing more.
+	if r.holding != 0 {
+		r.st.notStarted++
+	}
+	r.ended = true
 	r.st.took = time.Since(start)
-	return r.st, r.readErr
+	return r.st, r.held, r.readErr
 }
 
 // read sends the IDs to call to items. It stops at once when ctx ends: the
@@ -102,10 +150,16 @@ func (r *bulkRun) read(ctx context.Context, in *idReader, items chan<- inputID) 
 		if !r.admit(it) {
 			continue
 		}
+		r.update(func(*bulkStats) { r.holding = it.line })
 		select {
 		case items <- it:
 		case <-ctx.Done():
-			r.update(func(st *bulkStats) { st.notStarted++ })
+			r.update(func(st *bulkStats) {
+				if !r.ended && r.holding == it.line {
+					st.notStarted++
+					r.holding = 0
+				}
+			})
 		}
 	}
 }
@@ -117,11 +171,15 @@ func (r *bulkRun) admit(it inputID) bool {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
 	if r.opts.prior.done != nil && r.opts.prior.done.has(it.id) {
+		line.Skipped = true
+		r.carry(&line)
 		r.update(func(st *bulkStats) { st.skipped++ })
 		return false
 	}
-	if _, ok := r.opts.prior.uncertain[it.id]; ok && !r.opts.recreate {
-		r.update(func(st *bulkStats) { st.uncertain++ })
+	if _, ok := r.opts.prior.uncertain[it.id]; ok && r.job.creates && !r.opts.recreate {
+		line.HeldBack = true
+		r.carry(&line)
+		r.update(func(st *bulkStats) { st.heldBack++; r.held = append(r.held, it.id) })
 		return false
 	}
 	if first, dup := r.seen.add(it.id, it.line); dup {
@@ -139,24 +197,40 @@ func (r *bulkRun) admit(it inputID) bool {
 	return true
 }
 
-// call makes one call and writes its outcome. A create writes that it is
+// carry writes a line the prior run settled, when this run's output must
+// hold it (see runOptions.carry).
+func (r *bulkRun) carry(l *journalLine) {
+	if r.opts.carry {
+		_ = r.j.write(l)
+	}
+}
+
+// call makes one call and writes its outcome. A call writes that it is
 // about to be sent just before its request goes out (see sendingDoer).
 func (r *bulkRun) call(ctx context.Context, it inputID) {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
-	sent := false
+	attempts := 0
 	onSend := func() error {
-		if sent || !r.job.intents {
-			sent = true
+		attempts++
+		if attempts > 1 {
 			return nil
 		}
-		sent = true
 		intent := line
 		intent.Sending = true
 		return r.j.write(&intent)
 	}
-	tok, err := r.job.do(context.WithValue(ctx, onSendKey{}, onSend), it.id)
+	ctx = context.WithValue(ctx, onSendKey{}, onSend)
+	tok, err := r.job.do(ctx, it.id)
+	for waits := 0; waits < max429Waits && r.waitOut429(ctx, err); waits++ {
+		tok, err = r.job.do(ctx, it.id)
+	}
+	sent := attempts > 0
+	_, sentBefore := r.opts.prior.uncertain[it.id]
 	switch {
+	case err != nil && !r.job.creates && (attempts > 1 || sentBefore) && cannotBeRevoked(err):
+		// An earlier attempt revoked it, and its answer was lost.
+		line.ID, line.Status, line.AlreadyRevoked, err = it.id, "revoked", true, nil
 	case err != nil && !sent && errors.Is(err, context.Canceled):
 		r.update(func(st *bulkStats) { st.notStarted++ })
 		return
@@ -167,7 +241,7 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 	case err != nil:
 		info, _ := describe(err)
 		line.Error = &info
-		line.Uncertain = r.job.intents && errors.Is(err, client.ErrMaybeCreated)
+		line.Uncertain = r.job.creates && errors.Is(err, client.ErrMaybeCreated)
 	case tok != nil:
 		line.ID, line.Status = tok.ID, string(tok.Status)
 		if tok.URL != nil {
@@ -176,12 +250,77 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 	}
 	_ = r.j.write(&line) // a failed write stops the run; journal keeps what it lost
 	r.update(func(st *bulkStats) {
-		if line.Error != nil {
-			st.failed++
-		} else {
+		switch {
+		case line.Error == nil:
 			st.done++
+		case line.Uncertain:
+			st.failed++
+			st.maybeMade++
+		default:
+			st.failed++
 		}
 	})
+	if err != nil {
+		r.judge(err)
+	}
+}
+
+// waitOut429 reports whether err is a 429 whose Retry-After was longer than
+// the client waits by itself, and then waits it out, showing so: the client
+// holds every call back until then, and the ID is called again, since a
+// 429 was not processed.
+func (r *bulkRun) waitOut429(ctx context.Context, err error) bool {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusTooManyRequests || ae.RetryAfter <= 0 || ctx.Err() != nil {
+		return false
+	}
+	r.bar.pause(time.Now().Add(ae.RetryAfter))
+	return true
+}
+
+// judge stops the run when its failures say that every call would fail:
+// the key refused, or a run of server and transport failures.
+func (r *bulkRun) judge(err error) {
+	var ae *client.APIError
+	var ce *client.ClerkErrors
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, client.ErrInvalidRequest):
+	case errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized:
+		r.halt("Clerk refused the secret key (401): check CLERK_SECRET_KEY")
+	case errors.As(err, &ae) && ae.StatusCode >= 500, !errors.As(err, &ae) && !errors.As(err, &ce):
+		r.mu.Lock()
+		r.failing++
+		n := r.failing
+		r.mu.Unlock()
+		if n >= maxServerFailures {
+			r.halt(fmt.Sprintf("%d calls in a row failed with a server or connection error (the last: %v)", n, err))
+		}
+		return
+	}
+	r.mu.Lock()
+	r.failing = 0
+	r.mu.Unlock()
+}
+
+// halt stops the run from sending, saying why; calls in flight finish.
+func (r *bulkRun) halt(why string) {
+	r.mu.Lock()
+	first := r.st.stopped == ""
+	if first {
+		r.st.stopped = why
+	}
+	r.mu.Unlock()
+	if first {
+		r.bar.say("signintokens: stopping: " + why)
+		r.j.stop()
+	}
+}
+
+// cannotBeRevoked reports Clerk's answer to a revoke of a token that is not
+// pending.
+func cannotBeRevoked(err error) bool {
+	var ce *client.ClerkErrors
+	return errors.As(err, &ce) && ce.HasCode("sign_in_token_cannot_be_revoked_code")
 }
 
 // update changes the stats under the lock and shows progress.
@@ -189,9 +328,7 @@ func (r *bulkRun) update(f func(*bulkStats)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f(&r.st)
-	if r.tick != nil {
-		r.tick(r.st)
-	}
+	r.bar.show(r.st)
 }
 
 // onSendKey keys the function a call's context carries for sendingDoer.

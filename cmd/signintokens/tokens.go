@@ -14,16 +14,16 @@ import (
 
 func (c cli) create(ctx context.Context, args []string) int {
 	fs := c.flags("create", "create --user-id USER [--org-id ORG] [--expires-in 1h] [--json] [--show-token]\n"+
-		"       signintokens create --from FILE [--resume OUT] [--concurrency 4] [--rate 9] [--org-id ORG] [--expires-in 1h]",
+		"       signintokens create --from FILE [--journal FILE] [--concurrency 4] [--rate 9] [--org-id ORG] [--expires-in 1h]",
 		"CLERK_SECRET_KEY=sk_test_... signintokens create --user-id user_12345 --expires-in 24h\n"+
-			"  CLERK_SECRET_KEY=sk_test_... signintokens create --from users.txt --resume out.jsonl >> out.jsonl")
+			"  CLERK_SECRET_KEY=sk_test_... signintokens create --from users.txt --journal run.jsonl   # again to resume")
 	userID := fs.String("user-id", "", "the user who may sign in with the token (required without --from)")
 	orgID := fs.String("org-id", "", "an organization to make active on sign-in")
 	expiresIn := fs.String("expires-in", "", "how long the token stays valid, as 1h30m or seconds (default 30 days)")
 	asJSON := fs.Bool("json", false, "print the token as JSON")
 	showToken := fs.Bool("show-token", false, "also print the token itself (a credential); the URL is always printed")
 	serverURL := fs.String("server-url", "", "the API's base URL (default $CLERK_API_URL, else https://api.clerk.com/v1)")
-	bf := addBulkFlags(fs, "user ID")
+	bf := addBulkFlags(fs, "user ID", true)
 	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
 	}
@@ -48,7 +48,11 @@ func (c cli) create(ctx context.Context, args []string) int {
 		req.ExpiresInSeconds = &secs
 	}
 	if *bf.from != "" {
-		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", intents: true,
+		header := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "create", OrgID: *orgID}
+		if req.ExpiresInSeconds != nil {
+			header.ExpiresInSeconds = *req.ExpiresInSeconds
+		}
+		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", creates: true, header: header,
 			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 				r := req
 				r.UserID = id
@@ -86,11 +90,11 @@ func (c cli) createOne(ctx context.Context, serverURL string, req client.CreateS
 
 func (c cli) revoke(ctx context.Context, args []string) int {
 	fs := c.flags("revoke", "revoke SIGN_IN_TOKEN_ID [--json]\n"+
-		"       signintokens revoke --from FILE [--resume OUT] [--concurrency 4] [--rate 9]",
+		"       signintokens revoke --from FILE [--journal FILE] [--concurrency 4] [--rate 9]",
 		"CLERK_SECRET_KEY=sk_test_... signintokens revoke sit_2aBcD")
 	asJSON := fs.Bool("json", false, "print the token as JSON")
 	serverURL := fs.String("server-url", "", "the API's base URL (default $CLERK_API_URL, else https://api.clerk.com/v1)")
-	bf := addBulkFlags(fs, "sign-in token ID")
+	bf := addBulkFlags(fs, "sign-in token ID", false)
 	rest, code, ok := c.parseArgs(fs, args, 1, "SIGN_IN_TOKEN_ID")
 	if !ok {
 		return code
@@ -105,7 +109,8 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 		return c.usageError(fs, "want one SIGN_IN_TOKEN_ID, got 0 arguments")
 	}
 	if *bf.from != "" {
-		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id",
+		header := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "revoke"}
+		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id", header: header,
 			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 				res, err := cl.SignInTokens.Revoke(ctx, id)
 				if err != nil {
