@@ -152,6 +152,12 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 		}
 		opts.prior, opts.carry, closeRecord = p, true, func() { f.Close() }
 	}
+	if len(sinks) == 0 && isDevNull(c.stdout) {
+		closeRecord()
+		fmt.Fprintf(c.stderr, "signintokens %s: stdout is /dev/null or closed, and there is no --journal: the run "+
+			"would be recorded nowhere; nothing was sent\n", job.name)
+		return nil, nil, exitAPIError
+	}
 	out := newSink(c.stdout)
 	if err := writeHeader(out.w, job.header); err != nil {
 		closeRecord()
@@ -159,6 +165,21 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 		return nil, nil, exitAPIError
 	}
 	return append(sinks, out), closeRecord, exitOK
+}
+
+// isDevNull reports whether w is /dev/null: where Go puts a stdout that was
+// closed when the process started (>&-), as well as > /dev/null.
+func isDevNull(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }
 
 // writeHeader writes a journal's first line to w.

@@ -14,6 +14,9 @@ import (
 // set just before its request goes out, and its outcome once known; a run
 // killed in between leaves the first without the second.
 type journalLine struct {
+	// Seq numbers the lines after each header from 1, so that a reader
+	// knows when lines were taken out (a filtered copy).
+	Seq           uint64 `json:"seq"`
 	UserID        string `json:"user_id,omitempty"`
 	SignInTokenID string `json:"sign_in_token_id,omitempty"`
 	Line          int    `json:"line"`
@@ -66,6 +69,7 @@ type journal struct {
 	stop  context.CancelFunc // called once, at the first failure
 
 	mu   sync.Mutex
+	seq  uint64
 	err  error
 	lost []journalLine // outcomes with a token that could not be written
 }
@@ -86,15 +90,19 @@ func newSink(w io.Writer) sink {
 	return sink{w: w}
 }
 
-// write writes one line, or returns the error that stopped the output.
+// write writes one line, numbered, or returns the error that stopped the
+// output.
 func (j *journal) write(l *journalLine) error {
+	written := make([]uint64, len(j.sinks))
+	j.mu.Lock()
+	j.seq++
+	l.Seq = j.seq
 	b, err := json.Marshal(l)
 	if err != nil {
+		j.mu.Unlock()
 		return err
 	}
 	b = append(b, '\n')
-	written := make([]uint64, len(j.sinks))
-	j.mu.Lock()
 	if j.err == nil {
 		for i, s := range j.sinks {
 			if _, err := s.w.Write(b); err != nil {

@@ -52,6 +52,7 @@ func readPrior(r io.Reader, want journalHeader, column string) (p prior, complet
 	p = prior{done: newIDSet(), uncertain: map[string]int{}}
 	br := bufio.NewReader(r)
 	var first []byte
+	var seq uint64 // of the last line since a header
 	for n := 1; ; n++ {
 		b, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
@@ -73,12 +74,19 @@ func readPrior(r io.Reader, want journalHeader, column string) (p prior, complet
 			}
 			first = b
 		case bytes.Equal(b, first):
-			// The same header again: journals of one run, concatenated.
+			// The same header again: the next run on this journal, or
+			// journals of one run concatenated. Its lines count from 1.
+			seq = 0
 		default:
 			var l journalLine
 			if err := json.Unmarshal(b, &l); err != nil || l.key(column) == "" {
 				return p, complete, &badJournal{fmt.Sprintf("line %d is not a %s journal line", n, want.Kind)}
 			}
+			if l.Seq != seq+1 {
+				return p, complete, &badJournal{fmt.Sprintf("line %d: lines before it are missing (seq %d after %d): "+
+					"is it a filtered or sorted copy? give the journal itself", n, l.Seq, seq)}
+			}
+			seq = l.Seq
 			p.note(column, &l)
 		}
 		complete += int64(len(b))
@@ -140,11 +148,7 @@ func startJournal(f *os.File, want journalHeader, column string) (prior, error) 
 		return prior{}, err
 	}
 	if fi.Size() == 0 {
-		b, err := json.Marshal(want)
-		if err != nil {
-			return prior{}, err
-		}
-		if _, err := f.Write(append(b, '\n')); err != nil {
+		if err := writeHeader(f, want); err != nil {
 			return prior{}, err
 		}
 		return prior{done: newIDSet(), uncertain: map[string]int{}}, syncData(f)
@@ -157,11 +161,12 @@ func startJournal(f *os.File, want journalHeader, column string) (prior, error) 
 		if err := f.Truncate(complete); err != nil {
 			return prior{}, fmt.Errorf("removing its cut last line: %w", err)
 		}
-		if err := syncData(f); err != nil {
-			return prior{}, err
-		}
 	}
-	return p, nil
+	// This run's lines follow a header of their own, and count from 1.
+	if err := writeHeader(f, want); err != nil {
+		return prior{}, err
+	}
+	return p, syncData(f)
 }
 
 // openResume opens a --resume file, an earlier run's stdout, and holds its
@@ -179,7 +184,8 @@ func openResume(path string, stdout io.Writer, want journalHeader, column string
 	}
 	if out, ok := stdout.(*os.File); ok {
 		if ofi, err := out.Stat(); err == nil && os.SameFile(fi, ofi) {
-			return fail(&badJournal{"it is this run's stdout: write the new run's output elsewhere, or use --journal FILE"})
+			return fail(&badJournal{"it is this run's stdout (a > empties it before the run starts, a >> mixes two runs " +
+				"into it): write the new run's output elsewhere, or use --journal FILE"})
 		}
 	}
 	if err := lockFile(f); err != nil {

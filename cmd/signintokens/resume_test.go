@@ -183,7 +183,8 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 	journalOf := func(lines ...journalLine) string {
 		var b strings.Builder
 		b.WriteString(mustJSON(t, createHeader) + "\n")
-		for _, l := range lines {
+		for i, l := range lines {
+			l.Seq = uint64(i + 1)
 			b.WriteString(mustJSON(t, l) + "\n")
 		}
 		return b.String()
