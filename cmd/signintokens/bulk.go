@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clerkgo/signintokens/client"
@@ -256,6 +258,10 @@ func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held []strin
 	switch {
 	case st.interrupted:
 		return interruptedCode(ctx)
+	case errors.Is(writeErr, syscall.EPIPE):
+		// A closed pipe on stdout, found by the write before SIGPIPE's
+		// notice reached the run: the same stop.
+		return 128 + int(syscall.SIGPIPE)
 	case st.failed > 0 || st.stopped != "":
 		return exitAPIError
 	}

@@ -2,7 +2,9 @@
 // fake Clerk server for tests.
 //
 //	signintokens create --user-id USER [--org-id ORG] [--expires-in 1h] [--json]
+//	signintokens create --from FILE --journal RUN.jsonl [--concurrency 4] [--rate 9]
 //	signintokens revoke SIGN_IN_TOKEN_ID [--json]
+//	signintokens revoke --from FILE --journal RUN.jsonl
 //	signintokens demo
 //	signintokens fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user]
 //
