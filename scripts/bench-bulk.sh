@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# bench-bulk.sh: what a bulk run of N creates costs, against fake-server in
-# another process: the connections it opens (connect calls under strace, in a
-# run of their own) and its CPU per request (/usr/bin/time, in another run).
+# bench-bulk.sh: what a bulk run of N creates costs, with a --journal and
+# stdout on a file (both synced), against fake-server in another process: the
+# connections it opens and the syncs it makes (connect and fdatasync calls
+# under strace, in a run of their own) and its CPU per request (/usr/bin/time,
+# in another run).
 # Usage: scripts/bench-bulk.sh [N] [CONCURRENCY]; needs strace and GNU time.
 set -euo pipefail
 n=${1:-100000}
@@ -29,11 +31,15 @@ start_fake() {
 	exit 1
 }
 
-run() { "$@" create --from "$dir/users.txt" --rate 0 --concurrency "$concurrency" > "$dir/out.jsonl" 2> "$dir/err"; }
+run() {
+	rm -f "$dir/run.jsonl"
+	"$@" create --from "$dir/users.txt" --journal "$dir/run.jsonl" --rate 0 --concurrency "$concurrency" > "$dir/out.jsonl" 2> "$dir/err"
+}
 
 start_fake
-run strace -f -e trace=connect -o "$dir/trace" "$dir/signintokens"
+run strace -f -e trace=connect,fdatasync -o "$dir/trace" "$dir/signintokens"
 echo "connections opened: $(grep -c "sin_port=htons($port)" "$dir/trace") for $n creates at --concurrency $concurrency"
+echo "fdatasync calls: $(grep -c 'fdatasync(' "$dir/trace") (the journal and stdout, a file)"
 
 start_fake
 run /usr/bin/time -f '%U %S %e' "$dir/signintokens"
