@@ -9,7 +9,8 @@
 // user_id, form_param_unknown for a field the API does not have and
 // form_param_value_invalid for a bad value; 400
 // sign_in_token_cannot_be_revoked_code for a token that is not pending; 401
-// authentication_invalid for a missing or wrong key; and a clerk_trace_id on
+// authorization_header_format_invalid for a missing or malformed Authorization
+// header and clerk_key_invalid for a key it does not know; and a clerk_trace_id on
 // every error. created_at and updated_at are Unix milliseconds, as Clerk
 // sends them. It never redirects, rejects a body that is not valid JSON
 // (trailing data included; 400 request_body_invalid) and answers 413 for a

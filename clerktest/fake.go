@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clerkgo/signintokens/client"
 	"github.com/clerkgo/signintokens/gen"
 )
 
@@ -115,23 +116,23 @@ func (f *Fake) AddUser(id string) {
 }
 
 // Token returns the token with this ID as it is now, and whether it exists.
-func (f *Fake) Token(id string) (gen.SignInToken, bool) {
+func (f *Fake) Token(id string) (client.SignInToken, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tokens[id]
 	if !ok {
-		return gen.SignInToken{}, false
+		return client.SignInToken{}, false
 	}
-	return t.SignInToken, true
+	return client.SignInToken(t.SignInToken), true
 }
 
 // Tokens returns every token the fake holds, in no particular order.
-func (f *Fake) Tokens() []gen.SignInToken {
+func (f *Fake) Tokens() []client.SignInToken {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]gen.SignInToken, 0, len(f.tokens))
+	out := make([]client.SignInToken, 0, len(f.tokens))
 	for _, t := range f.tokens {
-		out = append(out, t.SignInToken)
+		out = append(out, client.SignInToken(t.SignInToken))
 	}
 	return out
 }

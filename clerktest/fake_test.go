@@ -161,25 +161,26 @@ func TestFake_rawRequests(t *testing.T) {
 		status                                     int
 		code, param, message, long                 string
 	}{
-		{"no body", "", "/sign_in_tokens", srv.SecretKey, "", "", 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
-		{"no user_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
-		{"empty user_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":""}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
-		{"expires 0", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","expires_in_seconds":0}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", "expires_in_seconds is invalid"},
-		{"expires a string", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","expires_in_seconds":"1h"}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", ""},
-		{"unknown field", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","role":"admin"}`, 422, "form_param_unknown", "role", "is unknown", "role is not a valid parameter for this request."},
-		{"malformed", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":`, 400, "request_body_invalid", "", "", ""},
-		{"trailing data", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1"} {"user_id":"user_2"}`, 400, "request_body_invalid", "", "", ""},
-		{"5 MB of trailing spaces", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1"}` + spaces, 413, "request_body_too_large", "", "", ""},
-		{"5 MB of leading spaces", "", "/sign_in_tokens", srv.SecretKey, jsonType, spaces + `{"user_id":"user_1"}`, 413, "request_body_too_large", "", "", ""},
-		{"text body", "", "/sign_in_tokens", srv.SecretKey, "text/plain", `user_id=user_1`, 422, "form_param_value_invalid", "", "is invalid", ""},
-		{"empty org_id", "", "/sign_in_tokens", srv.SecretKey, jsonType, `{"user_id":"user_1","org_id":""}`, 422, "form_param_value_invalid", "org_id", "is invalid", ""},
-		{"no key", "", "/sign_in_tokens", "", jsonType, `{"user_id":"user_1"}`, 401, "authentication_invalid", "", "Invalid authentication", ""},
-		{"wrong key", "", "/sign_in_tokens", "sk_test_wrong", jsonType, `{"user_id":"user_1"}`, 401, "authentication_invalid", "", "Invalid authentication", ""},
-		{"no such route", "", "/users", srv.SecretKey, jsonType, `{}`, 404, "resource_not_found", "", "not found", "Resource not found"},
-		{"unknown method", http.MethodGet, "/sign_in_tokens", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
-		{"double slash", "", "/sign_in_tokens//revoke", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
-		{"dot dot", "", "/sign_in_tokens/x/../sit_1/revoke", srv.SecretKey, "", "", 404, "resource_not_found", "", "not found", ""},
-		{"double slash, no key", "", "/sign_in_tokens//revoke", "", "", "", 401, "authentication_invalid", "", "", ""},
+		{"no body", "", "/sign_in_tokens", srv.SecretKey(), "", "", 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"no user_id", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"empty user_id", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":""}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
+		{"expires 0", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1","expires_in_seconds":0}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", "expires_in_seconds is invalid"},
+		{"expires a string", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1","expires_in_seconds":"1h"}`, 422, "form_param_value_invalid", "expires_in_seconds", "is invalid", ""},
+		{"unknown field", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1","role":"admin"}`, 422, "form_param_unknown", "role", "is unknown", "role is not a valid parameter for this request."},
+		{"malformed", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":`, 400, "request_body_invalid", "", "", ""},
+		{"trailing data", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1"} {"user_id":"user_2"}`, 400, "request_body_invalid", "", "", ""},
+		{"5 MB of trailing spaces", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1"}` + spaces, 413, "request_body_too_large", "", "", ""},
+		{"5 MB of leading spaces", "", "/sign_in_tokens", srv.SecretKey(), jsonType, spaces + `{"user_id":"user_1"}`, 413, "request_body_too_large", "", "", ""},
+		{"text body", "", "/sign_in_tokens", srv.SecretKey(), "text/plain", `user_id=user_1`, 422, "form_param_value_invalid", "", "is invalid", ""},
+		{"empty org_id", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":"user_1","org_id":""}`, 422, "form_param_value_invalid", "org_id", "is invalid", ""},
+		{"no key", "", "/sign_in_tokens", "", jsonType, `{"user_id":"user_1"}`, 401, "authorization_header_format_invalid", "", "Invalid Authorization header format", "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'"},
+		{"wrong key", "", "/sign_in_tokens", "sk_test_wrong", jsonType, `{"user_id":"user_1"}`, 401, "clerk_key_invalid", "",
+			"The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.", "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."},
+		{"no such route", "", "/users", srv.SecretKey(), jsonType, `{}`, 404, "resource_not_found", "", "not found", "Resource not found"},
+		{"unknown method", http.MethodGet, "/sign_in_tokens", srv.SecretKey(), "", "", 404, "resource_not_found", "", "not found", ""},
+		{"double slash", "", "/sign_in_tokens//revoke", srv.SecretKey(), "", "", 404, "resource_not_found", "", "not found", ""},
+		{"dot dot", "", "/sign_in_tokens/x/../sit_1/revoke", srv.SecretKey(), "", "", 404, "resource_not_found", "", "not found", ""},
+		{"double slash, no key", "", "/sign_in_tokens//revoke", "", "", "", 401, "authorization_header_format_invalid", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,7 +395,7 @@ func TestFake_requestRecordIsBounded(t *testing.T) {
 		}
 		req, err := http.NewRequest(http.MethodPost, srv.URL+"/sign_in_tokens", strings.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+srv.SecretKey)
+		req.Header.Set("Authorization", "Bearer "+srv.SecretKey())
 		req.Header.Set("Content-Type", "application/json")
 		rsp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -423,7 +424,7 @@ func TestFake_log(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Regexp(t, `^\S+ POST /v1/sign_in_tokens 200 \S+ trace_[0-9a-f]+$`, lines[0])
 	assert.Regexp(t, `^\S+ POST /v1/sign_in_tokens/sit_nope/revoke 404 \S+ trace_[0-9a-f]+$`, lines[1])
-	assert.NotContains(t, buf.String(), srv.SecretKey)
+	assert.NotContains(t, buf.String(), srv.SecretKey())
 }
 
 // safeBuffer is a bytes.Buffer for concurrent writers.
@@ -442,4 +443,44 @@ func (b *safeBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// The fake answers an Authorization header as Clerk does: a header that is
+// not "Bearer <key>" is authorization_header_format_invalid, a well-formed
+// key it does not know clerk_key_invalid, each with a trace id.
+func TestFake_authorizationHeader(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t, WithUsers("user_1"))
+	tests := []struct{ header, code string }{
+		{"", "authorization_header_format_invalid"},
+		{"Basic dXNlcjpwdw==", "authorization_header_format_invalid"},
+		{"Bearer ", "authorization_header_format_invalid"},
+		{"Bearer a b", "authorization_header_format_invalid"},
+		{"bearer " + srv.SecretKey(), "authorization_header_format_invalid"},
+		{"Bearer sk_test_unknown", "clerk_key_invalid"},
+		{"Bearer " + srv.SecretKey() + "x", "clerk_key_invalid"},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/sign_in_tokens", strings.NewReader(`{"user_id":"user_1"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if tt.header != "" {
+			req.Header.Set("Authorization", tt.header)
+		}
+		rsp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var body struct {
+			Errors []struct {
+				Code string `json:"code"`
+			} `json:"errors"`
+			TraceID string `json:"clerk_trace_id"`
+		}
+		require.NoError(t, json.NewDecoder(rsp.Body).Decode(&body))
+		rsp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, rsp.StatusCode, tt.header)
+		if assert.Len(t, body.Errors, 1, tt.header) {
+			assert.Equal(t, tt.code, body.Errors[0].Code, tt.header)
+		}
+		assert.NotEmpty(t, body.TraceID, tt.header)
+	}
 }

@@ -349,17 +349,30 @@ func (f *Fake) rateLimited() (time.Duration, bool) {
 	return l.start.Add(l.window).Sub(now), true
 }
 
-// authenticate answers 401, as Clerk does, unless the request bears the key.
+// Clerk's answers to a request without the key, from its error reference:
+// an Authorization header that is missing or not "Bearer <key>", and a
+// well-formed key Clerk does not know.
+const (
+	headerFormatMessage     = "Invalid Authorization header format"
+	headerFormatLongMessage = "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'"
+	keyInvalidMessage       = "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."
+)
+
+// authenticate answers 401, as Clerk does, unless the request bears the key:
+// authorization_header_format_invalid for a header that is missing or not
+// a bearer token, clerk_key_invalid for a key that is not the fake's.
 func (f *Fake) authenticate(next http.Handler) http.Handler {
-	want := []byte("Bearer " + f.secretKey)
+	want := []byte(f.secretKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, r, http.StatusUnauthorized, "authentication_invalid", "Invalid authentication",
-				"Unable to authenticate the request, you need to supply an active session", "")
-			return
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !ok || key == "" || strings.ContainsAny(key, " \t"):
+			writeError(w, r, http.StatusUnauthorized, "authorization_header_format_invalid", headerFormatMessage, headerFormatLongMessage, "")
+		case subtle.ConstantTimeCompare([]byte(key), want) != 1:
+			writeError(w, r, http.StatusUnauthorized, "clerk_key_invalid", keyInvalidMessage, keyInvalidMessage, "")
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }
 

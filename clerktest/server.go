@@ -11,9 +11,8 @@ import (
 type Server struct {
 	*Fake
 	// URL is the base URL to give a client, such as http://127.0.0.1:41234/v1.
+	// The key requests must bear is SecretKey().
 	URL string
-	// SecretKey is the key requests must bear.
-	SecretKey string
 
 	srv *httptest.Server
 }
@@ -24,13 +23,13 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	f := New(opts...)
 	srv := httptest.NewServer(f)
 	tb.Cleanup(srv.Close)
-	return &Server{Fake: f, URL: srv.URL + "/v1", SecretKey: f.SecretKey(), srv: srv}
+	return &Server{Fake: f, URL: srv.URL + "/v1", srv: srv}
 }
 
 // Client returns a client for the server, with its key and URL; opts are
 // applied after them.
 func (s *Server) Client(opts ...client.Option) *client.Client {
-	c, err := client.New(append([]client.Option{client.WithSecretKey(s.SecretKey), client.WithServerURL(s.URL)}, opts...)...)
+	c, err := client.New(append([]client.Option{client.WithSecretKey(s.SecretKey()), client.WithServerURL(s.URL)}, opts...)...)
 	if err != nil {
 		panic("clerktest: " + err.Error()) // the URL and key are the server's own
 	}

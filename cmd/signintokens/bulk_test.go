@@ -45,7 +45,7 @@ func runInProcess(t *testing.T, srv *clerktest.Server, stdin io.Reader, args ...
 	t.Helper()
 	var out, errOut bytes.Buffer
 	c := cli{stdin: stdin, stdout: &out, stderr: &errOut, getenv: func(k string) string {
-		return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey, "CLERK_API_URL": srv.URL}[k]
+		return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey(), "CLERK_API_URL": srv.URL}[k]
 	}}
 	code = c.run(context.Background(), args)
 	return out.String(), errOut.String(), code
@@ -247,7 +247,7 @@ func BenchmarkCreateFrom2000(b *testing.B) {
 		journal := filepath.Join(dir, fmt.Sprintf("run%d.jsonl", n))
 		var out, errOut bytes.Buffer
 		c := cli{stdout: &out, stderr: &errOut, getenv: func(k string) string {
-			return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey, "CLERK_API_URL": srv.URL}[k]
+			return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey(), "CLERK_API_URL": srv.URL}[k]
 		}}
 		start := time.Now()
 		args := []string{"create", "--from", path, "--journal", journal, "--rate", "490", "--concurrency", "8"}
@@ -468,7 +468,7 @@ func TestCreateFrom_writeFailsMidRun(t *testing.T) {
 	out := &failAfter{n: 30}
 	var stderr bytes.Buffer
 	c := cli{stdout: out, stderr: &stderr, getenv: func(k string) string {
-		return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey, "CLERK_API_URL": srv.URL}[k]
+		return map[string]string{"CLERK_SECRET_KEY": srv.SecretKey(), "CLERK_API_URL": srv.URL}[k]
 	}}
 	code := c.run(context.Background(), []string{"create", "--from", path, "--rate", "0", "--concurrency", "4"})
 	assert.Equal(t, 1, code)

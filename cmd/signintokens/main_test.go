@@ -63,7 +63,7 @@ func run(t *testing.T, env []string, args ...string) result {
 }
 
 func serverEnv(srv *clerktest.Server) []string {
-	return []string{"CLERK_SECRET_KEY=" + srv.SecretKey, "CLERK_API_URL=" + srv.URL}
+	return []string{"CLERK_SECRET_KEY=" + srv.SecretKey(), "CLERK_API_URL=" + srv.URL}
 }
 
 func TestCreate(t *testing.T) {
@@ -90,7 +90,7 @@ func TestCreate(t *testing.T) {
 		{"unknown flag", env, []string{"create", "--user", "user_1"}, 2, nil, []string{"flag provided but not defined: -user"}},
 		{"no key", []string{"CLERK_API_URL=" + srv.URL}, []string{"create", "--user-id", "user_1"}, 2, nil, []string{"CLERK_SECRET_KEY is not set"}},
 		{"wrong key", []string{"CLERK_SECRET_KEY=sk_test_wrong", "CLERK_API_URL=" + srv.URL}, []string{"create", "--user-id", "user_1"}, 1,
-			nil, []string{"401 API error occurred: authentication_invalid"}},
+			nil, []string{"401 API error occurred: clerk_key_invalid"}},
 		{"server down", []string{"CLERK_SECRET_KEY=sk_test_x"}, []string{"create", "--user-id", "user_1", "--server-url", "http://127.0.0.1:1/v1"}, 1,
 			nil, []string{"connection refused"}},
 		{"help", env, []string{"create", "--help"}, 0, nil, []string{"usage: signintokens create", "example:"}},
@@ -106,7 +106,7 @@ func TestCreate(t *testing.T) {
 			for _, s := range tt.stderr {
 				assert.Contains(t, r.stderr, s)
 			}
-			assert.NotContains(t, r.stdout+r.stderr, srv.SecretKey)
+			assert.NotContains(t, r.stdout+r.stderr, srv.SecretKey())
 			assert.NotContains(t, r.stdout+r.stderr, "token:", "the token itself is shown only when asked for")
 		})
 	}

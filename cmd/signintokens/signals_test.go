@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,6 +116,7 @@ func TestCreateFrom_secondInterrupt(t *testing.T) {
 	path, _ := usersFile(t, 10)
 	cmd := exec.Command(bin, "create", "--from", path, "--rate", "0", "--concurrency", "2")
 	cmd.Env = append(os.Environ(), "CLERK_SECRET_KEY=sk_test_x", "CLERK_API_URL="+srv.URL+"/v1")
+	cmd.Stdout = io.Discard // a pipe: a run recorded on /dev/null would not start
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

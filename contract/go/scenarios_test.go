@@ -83,14 +83,18 @@ func TestClerkSDKGo(t *testing.T) {
 	sameError(t, err, ourErr, 422, "form_param_unknown", "role")
 }
 
-// A wrong key: 401, which this SDK maps to *client.APIError with Clerk's
-// errors and trace id, as clerk-sdk-go decodes them.
+// A wrong key, and none: 401, clerk_key_invalid and
+// authorization_header_format_invalid as Clerk answers them, which this SDK
+// maps to *client.APIError with Clerk's errors and trace id, as
+// clerk-sdk-go decodes them.
 func TestClerkSDKGo_wrongKey(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, "sk_test_wrong")
-	_, err := e.theirs.Create(context.Background(), &signintoken.CreateParams{UserID: clerk.String(userID)})
-	_, ourErr := ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: userID}))
-	sameError(t, err, ourErr, 401, "authentication_invalid", "")
-	var ae *client.APIError
-	assert.ErrorAs(t, ourErr, &ae)
+	for key, code := range map[string]string{"sk_test_wrong": "clerk_key_invalid", "": "authorization_header_format_invalid"} {
+		e := newEnv(t, key)
+		_, err := e.theirs.Create(context.Background(), &signintoken.CreateParams{UserID: clerk.String(userID)})
+		_, ourErr := ours(t, e.rec.answer(), create(client.CreateSignInTokenRequest{UserID: userID}))
+		sameError(t, err, ourErr, 401, code, "")
+		var ae *client.APIError
+		assert.ErrorAs(t, ourErr, &ae)
+	}
 }

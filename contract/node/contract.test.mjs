@@ -118,5 +118,5 @@ test('missing user_id, unknown field', async () => {
 
 test('wrong key', async () => {
   const wrong = createClerkClient({ secretKey: 'sk_test_wrong', apiUrl: apiOrigin, apiVersion: 'v1' });
-  await sameError(() => wrong.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'authentication_invalid');
+  await sameError(() => wrong.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'clerk_key_invalid');
 });
