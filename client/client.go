@@ -20,7 +20,10 @@ import (
 )
 
 // DefaultServerURL is the base URL of Clerk's Backend API.
-const DefaultServerURL = "https://api.clerk.com/v1"
+const DefaultServerURL = "https://api.clerk.com" + apiVersionPath
+
+// apiVersionPath is the path of the API's version under an origin.
+const apiVersionPath = "/v1"
 
 // DefaultTimeout bounds each attempt unless WithTimeout says otherwise.
 const DefaultTimeout = 10 * time.Second
@@ -178,6 +181,11 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 		return nil, invalid(field, `must not have "." or ".." path segments`)
 	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
 		return nil, invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
+	}
+	if u.Path == "" || u.Path == "/" {
+		// An origin, as Clerk's Node SDK takes CLERK_API_URL: the API is
+		// under its version path.
+		u.Path, u.RawPath = apiVersionPath, ""
 	}
 	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
 	return u, nil

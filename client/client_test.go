@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -151,4 +152,29 @@ func TestNew_loopbackAnyCase(t *testing.T) {
 	}
 	_, err := New(WithSecretKey(testKey), WithServerURL("http://localhost.example.com/v1"))
 	assert.ErrorIs(t, err, ErrInvalidRequest)
+}
+
+// A server URL without a path is an origin, as Clerk's Node SDK reads
+// CLERK_API_URL: the API is at its /v1. A path is kept as it is.
+func TestNew_serverURLOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ base, want string }{
+		{"", "/v1/sign_in_tokens"},
+		{"/", "/v1/sign_in_tokens"},
+		{"/v1", "/v1/sign_in_tokens"},
+		{"/proxy/clerk/v1/", "/proxy/clerk/v1/sign_in_tokens"},
+	} {
+		var got string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.URL.Path
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(tokenJSON))
+		}))
+		c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+tt.base))
+		require.NoError(t, err)
+		_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+		srv.Close()
+		require.NoError(t, err, tt.base)
+		assert.Equal(t, tt.want, got, "server URL %q", srv.URL+tt.base)
+	}
 }

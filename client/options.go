@@ -15,10 +15,13 @@ func WithSecretKey(key string) Option {
 }
 
 // WithServerURL sets the base URL of the Backend API: an absolute http or
-// https URL with a host and no query or fragment. Its path is kept, with or
-// without a trailing slash. Plain http is accepted only for a loopback host
-// unless WithInsecureHTTP is given. Default: the CLERK_API_URL environment
-// variable when it is set, else https://api.clerk.com/v1.
+// https URL with a host and no query or fragment. A URL without a path is
+// an origin, and the API is at its /v1, as Clerk's Node SDK reads
+// CLERK_API_URL (https://api.clerk.com means https://api.clerk.com/v1); a
+// path is kept as it is, with or without a trailing slash. Plain http is
+// accepted only for a loopback host unless WithInsecureHTTP is given.
+// Default: the CLERK_API_URL environment variable when it is set, read the
+// same way, else https://api.clerk.com/v1.
 func WithServerURL(serverURL string) Option {
 	return func(c *config) { c.serverURL = serverURL }
 }

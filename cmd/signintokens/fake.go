@@ -8,21 +8,24 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerkgo/signintokens/clerktest"
 	"github.com/clerkgo/signintokens/client"
 )
 
-// serveFake serves f on addr until ctx ends or stop is called; baseURL is
-// what a client should use.
-func serveFake(ctx context.Context, f *clerktest.Fake, addr string) (baseURL string, stop func(), err error) {
+// serveFake serves h on addr until stop is called; origin is what a client
+// on this machine should use: the listener's address, with a loopback
+// address in place of one that means every address (0.0.0.0, ::).
+func serveFake(ctx context.Context, h http.Handler, addr string) (origin string, loopback bool, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
-	srv := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -34,16 +37,28 @@ func serveFake(ctx context.Context, f *clerktest.Fake, addr string) (baseURL str
 		_ = srv.Shutdown(shutdownCtx)
 		<-done
 	}
-	return "http://" + ln.Addr().String() + "/v1", stop, nil
+	tcp, _ := ln.Addr().(*net.TCPAddr)
+	ip := net.IPv4(127, 0, 0, 1)
+	if tcp != nil && !tcp.IP.IsUnspecified() {
+		ip = tcp.IP
+	}
+	port := 0
+	if tcp != nil {
+		port = tcp.Port
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(port)), tcp != nil && tcp.IP.IsLoopback(), stop, nil
 }
 
 func (c cli) fakeServer(ctx context.Context, args []string) int {
-	fs := c.flags("fake-server", "fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user] [--secret-key KEY] [--log]",
-		"signintokens fake-server --any-user --log")
+	fs := c.flags("fake-server", "fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user] [--secret-key KEY] "+
+		"[--rate-limit 100/10s] [--log]",
+		`eval "$(signintokens fake-server --any-user &)"; signintokens create --user-id user_123; kill $SIGNINTOKENS_FAKE_PID`)
 	addr := fs.String("addr", "127.0.0.1:8765", "the address to listen on")
 	usersFile := fs.String("users", "", "a file of user IDs that exist, one per line")
 	anyUser := fs.Bool("any-user", false, "make every user_... ID exist")
 	key := fs.String("secret-key", "", "the key clients must send (default: a random sk_test_ key, printed)")
+	rateLimit := fs.String("rate-limit", "", "answer 429 past REQUESTS per WINDOW, such as 100/10s (Clerk's development limit)")
+	remoteControl := fs.Bool("remote-control", false, "serve the /_fake/ control API on an address that is not loopback too")
 	logRequests := fs.Bool("log", false, "write a line per request to stderr: time, method, path, status, duration, trace ID")
 	if _, code, ok := c.parseArgs(fs, args, 0, ""); !ok {
 		return code
@@ -66,17 +81,56 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 		opts = append(opts, clerktest.WithLog(c.stderr))
 	}
 	f := clerktest.New(opts...)
-	baseURL, stop, err := serveFake(ctx, f, *addr)
+	if *rateLimit != "" {
+		n, window, err := parseRateLimit(*rateLimit)
+		if err != nil {
+			return c.usageError(fs, "--rate-limit: %v", err)
+		}
+		f.SetRateLimit(n, window)
+	}
+	control := &controlSwitch{fake: f, control: fakeControl(f)}
+	origin, loopback, stop, err := serveFake(ctx, control, *addr)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "signintokens fake-server: %v\n", err)
 		return exitAPIError
 	}
-	fmt.Fprintf(c.stdout, "fake Clerk API listening on %s (Ctrl-C stops it)\n", baseURL)
-	fmt.Fprintf(c.stdout, "export CLERK_API_URL=%s\n", baseURL)
-	fmt.Fprintf(c.stdout, "export CLERK_SECRET_KEY=%s\n", f.SecretKey())
+	defer stop()
+	control.on.Store(loopback || *remoteControl)
+	c.announceFake(origin, f.SecretKey(), control.on.Load())
 	<-ctx.Done()
-	stop()
 	return exitOK
+}
+
+// announceFake prints what a shell needs on stdout, as exports that work as
+// printed, and closes it, so that eval "$(signintokens fake-server &)" gets
+// them and returns; the rest goes to stderr.
+func (c cli) announceFake(origin, key string, control bool) {
+	fmt.Fprintf(c.stderr, "fake Clerk API listening on %s/v1 (Ctrl-C stops it)\n", origin)
+	if control {
+		fmt.Fprintf(c.stderr, "faults and rate limits: POST %s/_fake/faults and %s/_fake/rate_limit, with the key\n", origin, origin)
+	}
+	fmt.Fprintf(c.stdout, "export CLERK_API_URL=%s/v1\nexport CLERK_SECRET_KEY=%s\n", origin, key)
+	fmt.Fprintf(c.stdout, "export SIGNINTOKENS_FAKE=%s SIGNINTOKENS_FAKE_PID=%d\n", origin, os.Getpid())
+	if f, ok := c.stdout.(*os.File); ok && f == os.Stdout {
+		f.Close()
+	}
+}
+
+// controlSwitch serves the control API under /_fake/ when on (the fake
+// listens on a loopback address, or --remote-control), and the fake for
+// everything else.
+type controlSwitch struct {
+	fake    http.Handler
+	control http.Handler
+	on      atomic.Bool // set once the listener's address is known
+}
+
+func (s *controlSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.on.Load() && strings.HasPrefix(r.URL.Path, "/_fake/") {
+		s.control.ServeHTTP(w, r)
+		return
+	}
+	s.fake.ServeHTTP(w, r)
 }
 
 // readUsers reads user IDs, one per line; blank lines and # comments are
@@ -106,12 +160,13 @@ func (c cli) demo(ctx context.Context, args []string) int {
 	}
 	const user = "user_demo"
 	f := clerktest.New(clerktest.WithUsers(user))
-	baseURL, stop, err := serveFake(ctx, f, "127.0.0.1:0")
+	origin, _, stop, err := serveFake(ctx, f, "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintf(c.stderr, "signintokens demo: %v\n", err)
 		return exitAPIError
 	}
 	defer stop()
+	baseURL := origin + "/v1"
 	cl, err := client.New(client.WithSecretKey(f.SecretKey()), client.WithServerURL(baseURL))
 	if err != nil {
 		return c.fail(err, false)

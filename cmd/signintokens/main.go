@@ -6,7 +6,7 @@
 //	signintokens revoke SIGN_IN_TOKEN_ID [--json]
 //	signintokens revoke --from FILE --journal RUN.jsonl
 //	signintokens demo
-//	signintokens fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user]
+//	signintokens fake-server [--addr 127.0.0.1:8765] [--users FILE] [--any-user] [--rate-limit 100/10s]
 //
 // create and revoke read the secret key from CLERK_SECRET_KEY and the server
 // from --server-url or CLERK_API_URL (default https://api.clerk.com/v1).

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clerkgo/signintokens/clerktest"
+)
+
+// maxControlBytes bounds a /_fake/ request's body.
+const maxControlBytes = 64 << 10
+
+// faultRequest is the body of POST /_fake/faults: the fields of
+// clerktest.Fault, for the next Next requests.
+type faultRequest struct {
+	Next            int               `json:"next"`
+	Status          int               `json:"status"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	Delay           string            `json:"delay"`
+	Drop            bool              `json:"drop"`
+	AfterProcessing bool              `json:"after_processing"`
+}
+
+// rateLimitRequest is the body of POST /_fake/rate_limit: Requests per
+// Window, as Clerk limits an instance; 0 requests turns the limit off.
+type rateLimitRequest struct {
+	Requests int    `json:"requests"`
+	Window   string `json:"window"`
+}
+
+// fakeControl serves fake-server's control API beside /v1, for test suites
+// in any language: POST /_fake/faults and POST /_fake/rate_limit, each with
+// the fake's secret key as a bearer token.
+func fakeControl(f *clerktest.Fake) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
+		var req faultRequest
+		if !decodeControl(w, r, &req) {
+			return
+		}
+		flt, err := req.fault()
+		if err != nil {
+			controlError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		f.FailNext(req.Next, flt)
+		controlOK(w)
+	})
+	mux.HandleFunc("POST /_fake/rate_limit", func(w http.ResponseWriter, r *http.Request) {
+		var req rateLimitRequest
+		if !decodeControl(w, r, &req) {
+			return
+		}
+		n, window, err := req.limit()
+		if err != nil {
+			controlError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		f.SetRateLimit(n, window)
+		controlOK(w)
+	})
+	mux.HandleFunc("/_fake/", func(w http.ResponseWriter, _ *http.Request) {
+		controlError(w, http.StatusNotFound, "no such control: POST /_fake/faults or POST /_fake/rate_limit")
+	})
+	want := []byte("Bearer " + f.SecretKey())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			controlError(w, http.StatusUnauthorized, "the control API needs the fake's secret key: Authorization: Bearer KEY")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// decodeControl decodes a control request's JSON body, refusing unknown
+// fields; false means it has answered.
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxControlBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		controlError(w, http.StatusBadRequest, "the body is not the control's JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (req faultRequest) fault() (clerktest.Fault, error) {
+	flt := clerktest.Fault{Status: req.Status, Body: req.Body, Drop: req.Drop, AfterProcessing: req.AfterProcessing}
+	switch {
+	case req.Next < 1:
+		return flt, errors.New("next must be at least 1: the number of requests the fault answers")
+	case req.Status != 0 && (req.Status < 100 || req.Status > 599):
+		return flt, errors.New("status must be an HTTP status (100 to 599), or 0 to answer as usual")
+	}
+	if req.Delay != "" {
+		d, err := time.ParseDuration(req.Delay)
+		if err != nil || d < 0 {
+			return flt, fmt.Errorf("delay must be a duration such as 2s: %q", req.Delay)
+		}
+		flt.Delay = d
+	}
+	if len(req.Headers) > 0 {
+		flt.Header = http.Header{}
+		for k, v := range req.Headers {
+			flt.Header.Set(k, v)
+		}
+	}
+	return flt, nil
+}
+
+func (req rateLimitRequest) limit() (int, time.Duration, error) {
+	if req.Requests == 0 {
+		return 0, 0, nil
+	}
+	window, err := time.ParseDuration(req.Window)
+	if req.Requests < 0 || err != nil || window <= 0 {
+		return 0, 0, errors.New(`want {"requests": N, "window": "10s"} with N at least 0 and a positive window`)
+	}
+	return req.Requests, window, nil
+}
+
+// parseRateLimit parses --rate-limit N/WINDOW, such as 100/10s.
+func parseRateLimit(s string) (int, time.Duration, error) {
+	n, w, ok := strings.Cut(s, "/")
+	requests, err := strconv.Atoi(n)
+	if !ok || err != nil {
+		return 0, 0, fmt.Errorf("want REQUESTS/WINDOW, such as 100/10s: %q", s)
+	}
+	return rateLimitRequest{Requests: requests, Window: w}.limit()
+}
+
+func controlOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte("{\"ok\":true}\n"))
+}
+
+func controlError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
