@@ -65,3 +65,30 @@ func ExampleFake_SetRateLimit() {
 	// user_1 <nil>
 	// user_2 429 too_many_requests retry after 10s
 }
+
+// With WithInMemoryNetwork the fake is served over an in-memory network
+// that testing/synctest can see, so that a test of retries or timeouts runs
+// in fake time:
+//
+//	func TestRetry(t *testing.T) {
+//		synctest.Test(t, func(t *testing.T) {
+//			srv := clerktest.NewServer(t, clerktest.WithUsers("user_1"), clerktest.WithInMemoryNetwork())
+//			srv.FailNext(1, clerktest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3"}}})
+//			start := time.Now()
+//			_, err := srv.Client().SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
+//			// err is nil, and time.Since(start) is 3 s of fake time: no real time passed.
+//		})
+//	}
+//
+// Outside a test, StartServer serves it the same way.
+func ExampleWithInMemoryNetwork() {
+	srv := clerktest.StartServer(clerktest.WithUsers("user_1"), clerktest.WithInMemoryNetwork())
+	defer srv.Close()
+	res, err := srv.Client().SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.StatusCode, res.SignInToken.UserID, res.SignInToken.Status)
+	// Output:
+	// 200 user_1 pending
+}

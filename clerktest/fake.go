@@ -35,7 +35,8 @@ type Fake struct {
 	now       func() time.Time
 	handler   http.Handler
 
-	log io.Writer // nil: no log
+	log      io.Writer // nil: no log
+	inMemory bool      // NewServer serves over an in-memory network
 
 	mu           sync.Mutex
 	users        map[string]bool
@@ -71,6 +72,14 @@ func WithUsers(ids ...string) Option {
 // WithAnyUser makes every user ID that starts with "user_" exist. Default:
 // only users added with WithUsers or AddUser.
 func WithAnyUser() Option { return func(f *Fake) { f.anyUser = true } }
+
+// WithInMemoryNetwork makes NewServer and StartServer serve the fake over an
+// in-memory network instead of a loopback socket; Server.Client and
+// Server.HTTPClient reach it there. Inside testing/synctest's Test, on Go
+// 1.26 and later, fake time then advances while a call waits on the fake: a
+// 429 with Retry-After: 3 and the client's retry take 3 s of fake time and
+// no real time. Default: a loopback socket.
+func WithInMemoryNetwork() Option { return func(f *Fake) { f.inMemory = true } }
 
 // WithClock sets the clock for created_at, updated_at and expiry. Default:
 // time.Now.

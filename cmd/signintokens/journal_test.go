@@ -423,7 +423,7 @@ func TestCreateFrom_syncsIntentBeforeSending(t *testing.T) {
 
 	journalFD, pending, sends := "", false, 0
 	for _, l := range strings.Split(string(b), "\n") {
-		call := l[strings.IndexByte(l, ' ')+1:] // after the pid
+		call := strings.TrimSpace(l[strings.IndexByte(l, ' ')+1:]) // after the pid, which strace pads
 		switch {
 		case strings.Contains(call, `\"sending\":true`):
 			fd := call[len("write("):strings.IndexByte(call, ',')]
