@@ -54,11 +54,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./client | tee bench.txt
 	$(GO) run $(BENCHSTAT) -col /impl bench.txt
 
-## fuzz: run each fuzz target for FUZZTIME
+## fuzz: run every fuzz target of every package for FUZZTIME (found by go test
+## -list, so a new one runs without a change here)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzAnswer$$' -fuzztime $(FUZZTIME) ./client
-	$(GO) test -run '^$$' -fuzz '^FuzzRevokeID$$' -fuzztime $(FUZZTIME) ./client
-	$(GO) test -run '^$$' -fuzz '^FuzzBuildRequest$$' -fuzztime $(FUZZTIME) ./client
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz'); do \
+			echo "$(GO) test -run '^\$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+		done; \
+	done
 
 ## bench-rounds: ROUNDS interleaved rounds of the client benchmarks (impl=raw and
 ## impl=client back to back in each round, so both meet the same load), then each
@@ -130,8 +134,10 @@ check-generated: generate
 	$(GO) build ./...
 	@git diff --exit-code -- gen go.mod go.sum || \
 		{ echo 'gen/ is out of date: run `make generate` and commit the result' >&2; exit 1; }
-	@test -z "$$(git status --porcelain -- gen)" || \
-		{ git status --porcelain -- gen; echo 'gen/ has files git does not track: commit them' >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- gen); test -z "$$untracked" || \
+		{ echo "$$untracked"; echo 'gen/ has files git does not track: add and commit them' >&2; exit 1; }
+	@git diff --cached --quiet -- gen go.mod go.sum || { git diff --cached --stat -- gen go.mod go.sum; \
+		echo 'gen/, go.mod or go.sum have changes staged but not committed: commit them' >&2; exit 1; }
 
 ## vulncheck: govulncheck on the module, tools/specdiff and contract/go. VULNDB
 ## is the database: local (the default) builds one from golang.org/x/vulndb,

@@ -182,40 +182,46 @@ func TestFake_rawRequests(t *testing.T) {
 		{"dot dot", "", "/sign_in_tokens/x/../sit_1/revoke", srv.SecretKey(), "", "", 404, "resource_not_found", "", "not found", ""},
 		{"double slash, no key", "", "/sign_in_tokens//revoke", "", "", "", 401, "authorization_header_format_invalid", "", "", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			req, err := http.NewRequest(cmp.Or(tt.method, http.MethodPost), srv.URL+tt.path, strings.NewReader(tt.body))
-			require.NoError(t, err)
-			if tt.key != "" {
-				req.Header.Set("Authorization", "Bearer "+tt.key)
-			}
-			if tt.contentType != "" {
-				req.Header.Set("Content-Type", tt.contentType)
-			}
-			noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			rsp, err := noRedirects.Do(req)
-			require.NoError(t, err)
-			defer rsp.Body.Close()
-			assert.Equal(t, tt.status, rsp.StatusCode)
-			assert.Equal(t, "application/json", rsp.Header.Get("Content-Type"))
-			var body gen.ClerkErrors
-			require.NoError(t, json.NewDecoder(rsp.Body).Decode(&body))
-			require.Len(t, body.Errors, 1)
-			assert.Equal(t, tt.code, body.Errors[0].Code)
-			if tt.param != "" {
-				assert.Equal(t, tt.param, body.Errors[0].Meta["param_name"])
-			}
-			if tt.message != "" {
-				assert.Equal(t, tt.message, body.Errors[0].Message)
-			}
-			if tt.long != "" {
-				assert.Equal(t, tt.long, body.Errors[0].LongMessage)
-			}
-			require.NotNil(t, body.ClerkTraceID)
-			assert.Equal(t, rsp.Header.Get(TraceHeader), *body.ClerkTraceID)
-		})
-	}
+	// The subtests run in parallel; the group returns when all have ended,
+	// so that the checks after it see every request.
+	t.Run("requests", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				req, err := http.NewRequest(cmp.Or(tt.method, http.MethodPost), srv.URL+tt.path, strings.NewReader(tt.body))
+				require.NoError(t, err)
+				if tt.key != "" {
+					req.Header.Set("Authorization", "Bearer "+tt.key)
+				}
+				if tt.contentType != "" {
+					req.Header.Set("Content-Type", tt.contentType)
+				}
+				noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				rsp, err := noRedirects.Do(req)
+				require.NoError(t, err)
+				defer rsp.Body.Close()
+				assert.Equal(t, tt.status, rsp.StatusCode)
+				assert.Equal(t, "application/json", rsp.Header.Get("Content-Type"))
+				var body gen.ClerkErrors
+				require.NoError(t, json.NewDecoder(rsp.Body).Decode(&body))
+				require.Len(t, body.Errors, 1)
+				assert.Equal(t, tt.code, body.Errors[0].Code)
+				if tt.param != "" {
+					assert.Equal(t, tt.param, body.Errors[0].Meta["param_name"])
+				}
+				if tt.message != "" {
+					assert.Equal(t, tt.message, body.Errors[0].Message)
+				}
+				if tt.long != "" {
+					assert.Equal(t, tt.long, body.Errors[0].LongMessage)
+				}
+				require.NotNil(t, body.ClerkTraceID)
+				assert.Equal(t, rsp.Header.Get(TraceHeader), *body.ClerkTraceID)
+			})
+
+		}
+	})
+	require.NotEmpty(t, srv.Requests())
 	for _, r := range srv.Requests() {
 		assert.NotEqual(t, 200, r.Status, "%s %s", r.Method, r.Path)
 	}

@@ -149,17 +149,18 @@ func fromTo(n *yaml.Node) (from, to string, ok bool) {
 // key is a node as one word: a scalar's value, or a mapping's values
 // joined, such as "POST /sign_in_tokens" for an endpoint key.
 func key(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
-		return n.Value
-	}
 	var parts []string
-	for i := 1; i < len(n.Content); i += 2 {
-		parts = append(parts, key(n.Content[i]))
-	}
-	for _, c := range n.Content {
-		if n.Kind == yaml.SequenceNode {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
 			parts = append(parts, key(c))
 		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	for i := 1; i < len(n.Content); i += 2 { // a mapping's values
+		parts = append(parts, key(n.Content[i]))
 	}
 	return strings.Join(parts, " ")
 }
