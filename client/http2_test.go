@@ -113,8 +113,9 @@ func writeFrame(w io.Writer, typ, flags byte, stream uint32, payload []byte) err
 // Go's HTTP/2 transport resends a request after RST_STREAM PROTOCOL_ERROR
 // when it can rewind the body. A create's body cannot be rewound: whether
 // the peer resets once or every time, it reads the create once, and the
-// error says that a token may have been made. A revoke has no body, and
-// the transport's own resend is welcome.
+// error says that a token may have been made. A revoke is sent again and
+// succeeds: by the transport (Go 1.26 resends a request without a body) or
+// by the SDK's retry (Go 1.27 does not).
 func TestClient_http2ResetSendsCreateOnce(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -132,8 +133,12 @@ func TestClient_http2ResetSendsCreateOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := newResettingPeer(t, tt.resets)
+			policy := RetryPolicy{} // a create that may have been sent is never retried anyway
+			if !tt.create {
+				policy = RetryPolicy{MaxRetries: 1, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}
+			}
 			c, err := New(WithSecretKey(testKey), WithServerURL(p.server.URL+"/v1"),
-				WithHTTPClient(p.server.Client()), WithRetryPolicy(RetryPolicy{}))
+				WithHTTPClient(p.server.Client()), WithRetryPolicy(policy))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -151,12 +152,45 @@ func transient(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	if http2Error(err) {
+		return true
+	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err // *url.Error is a net.Error whatever it wraps
 	}
 	var nerr net.Error
 	return errors.As(err, &nerr)
+}
+
+// isHTTP2Error reports whether a type, by package and name, is one of
+// HTTP/2's stream, GOAWAY and connection errors: net/http does not export
+// them (Go 1.26 bundles them in net/http, Go 1.27 has them in
+// net/http/internal/http2), and golang.org/x/net/http2 has its own.
+func isHTTP2Error(pkg, name string) bool {
+	switch pkg {
+	case "net/http":
+		return name == "http2StreamError" || name == "http2GoAwayError" || name == "http2ConnectionError"
+	case "net/http/internal/http2", "golang.org/x/net/http2":
+		return name == "StreamError" || name == "GoAwayError" || name == "ConnectionError"
+	}
+	return false
+}
+
+// http2Error reports whether err is, or wraps, an HTTP/2 stream reset, a
+// GOAWAY or a connection error: the stream ended without an answer, which
+// Go 1.27's transport returns where Go 1.26's resent a request on its own.
+func http2Error(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		t := reflect.TypeOf(err)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if isHTTP2Error(t.PkgPath(), t.Name()) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryAfterValue parses Retry-After as seconds or an HTTP date. A date in

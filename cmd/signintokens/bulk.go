@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -96,7 +97,8 @@ func (b bulkFlags) clientOptions() []client.Option {
 // the --journal file), a progress line to stderr when it is a terminal, and
 // a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
-	cl, err := c.newClient(serverURL, bf.clientOptions()...)
+	bar := c.newProgress(-1)
+	cl, err := c.newClient(serverURL, append(bf.clientOptions(), client.WithLogger(slog.New(retryNotices{bar})))...)
 	if err != nil {
 		return c.fail(err, false)
 	}
@@ -116,7 +118,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	j := &journal{sinks: sinks, stop: stop}
-	bar := c.newProgress(total)
+	bar.total, bar.start = total, time.Now()
 	stopNotice := context.AfterFunc(ctx, func() { bar.say("signintokens: stopping (Ctrl-C again to quit at once)") })
 	defer stopNotice()
 	st, held, readErr := runBulk(runCtx, job, in, opts, j, bar)

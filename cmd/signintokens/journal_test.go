@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -256,6 +257,21 @@ func TestCreateFrom_stopsWhenCallsWouldFail(t *testing.T) {
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "Clerk refused the secret key (401)")
 		assert.LessOrEqual(t, len(srv.Requests()), 4, "at most the calls in flight")
+	})
+	t.Run("an unreachable server", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		users, _ := usersFile(t, 100)
+		env := []string{"CLERK_SECRET_KEY=sk_test_x", "CLERK_API_URL=http://" + addr + "/v1"}
+		r := run(t, env, "create", "--from", users, "--rate", "0", "--concurrency", "2")
+		assert.Equal(t, 1, r.code)
+		assert.Contains(t, r.stderr, "trying again in", "each retry is said")
+		assert.Contains(t, r.stderr, "connection refused")
+		assert.Contains(t, r.stderr, "3 calls in a row failed with a server or connection error")
+		assert.Regexp(t, `0 done, [34] failed`, r.stderr, "3 in a row, and the call in flight")
 	})
 	t.Run("an outage", func(t *testing.T) {
 		t.Parallel()

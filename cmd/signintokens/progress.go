@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -113,3 +115,41 @@ func progressLine(st bulkStats, total int, elapsed time.Duration) string {
 	}
 	return s
 }
+
+// retryNotices is a log/slog handler for the bulk run's client: it says on
+// stderr, through the progress line, when a call is retried after a
+// transport error (an unreachable server, a refused connection), which
+// would otherwise pass in silence. Other records are dropped: answers that
+// are retried (429, 503) show in the run's counts and pauses.
+type retryNotices struct{ bar *progress }
+
+func (retryNotices) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h retryNotices) Handle(_ context.Context, r slog.Record) error {
+	var retry, errText, path string
+	var next time.Duration
+	status := false
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "retry":
+			retry = a.Value.String()
+		case "error":
+			errText = a.Value.String()
+		case "path":
+			path = a.Value.String()
+		case "next_wait":
+			next = a.Value.Duration()
+		case "status":
+			status = true
+		}
+		return true
+	})
+	if retry != "" && !status {
+		h.bar.say(fmt.Sprintf("signintokens: %s failed (%s), trying again in %s: %s", path, retry, next.Round(time.Millisecond), errText))
+	}
+	return nil
+}
+
+func (h retryNotices) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h retryNotices) WithGroup(string) slog.Handler { return h }
