@@ -22,12 +22,12 @@ type caller struct {
 	// body's Read at the request's deadline (see readBody).
 	watchBodies bool
 	// redact replaces the key in text from outside (see keyRedactor).
-	redact   func(string) string
-	policy   RetryPolicy
-	timeout  time.Duration
-	throttle *throttle
-	logger   *slog.Logger
-	clock    clock
+	redact  func(string) string
+	policy  RetryPolicy
+	timeout time.Duration
+	limiter Limiter
+	logger  *slog.Logger
+	clock   clock
 }
 
 // call runs one call of op, in the order the stages' files are named:
@@ -60,7 +60,7 @@ func call[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I, d
 }
 
 // send sends op's request for in until an answer is final under the retry
-// policy: each attempt waits for the client's throttle, is built and sent
+// policy: each attempt waits for the client's limiter, is built and sent
 // with its own deadline, and has its body read within it. It returns the
 // last attempt's answer: with a response, final, and err says what ended
 // the wait for another attempt if one was due; without one, err is its
@@ -70,7 +70,7 @@ func send[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (
 	var sendErr error // the last attempt's transport error
 	var wait time.Duration
 	for retries := 0; ; retries++ {
-		if err := c.throttle.wait(ctx, c.clock); err != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
 			return a, waitEnded(sendErr, err)
 		}
 		if err := ctx.Err(); err != nil {
@@ -89,7 +89,7 @@ func send[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (
 		if d.retry && !fits(ctx, d.wait) {
 			d = retryDecision{reason: "the wait for another attempt would outlast the caller's deadline"}
 		}
-		c.pauseAfter429(&a, end, retries, d)
+		c.pauseAfter429(ctx, &a, end, retries, d)
 		if c.logger != nil {
 			c.log(ctx, &a, sendErr, retries+1, wait, end.Sub(start), d)
 		}
@@ -98,7 +98,7 @@ func send[I, T any](ctx context.Context, c *caller, op *operation[I, T], in I) (
 		}
 		wait = d.wait
 		if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
-			// After a 429 the throttle holds this call back with the others.
+			// After a 429 the limiter holds this call back with the others.
 			if err := c.clock.sleep(ctx, d.wait); err != nil {
 				return a, waitEnded(sendErr, err)
 			}
@@ -124,7 +124,7 @@ func fits(ctx context.Context, d time.Duration) bool {
 // pauseAfter429 pauses every call of the client after a 429, whether or not
 // this call tries again: the server is limiting the client, not the call.
 // The pause lasts the answer's Retry-After, else the wait the policy gives.
-func (c *caller) pauseAfter429(a *answer, now time.Time, retries int, d retryDecision) {
+func (c *caller) pauseAfter429(ctx context.Context, a *answer, now time.Time, retries int, d retryDecision) {
 	if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
 		return
 	}
@@ -135,7 +135,7 @@ func (c *caller) pauseAfter429(a *answer, now time.Time, retries int, d retryDec
 	case !d.retry:
 		pause = c.policy.backoff(retries, c.clock.jitter)
 	}
-	c.throttle.pause(now.Add(pause))
+	c.limiter.Pause(ctx, now.Add(pause))
 }
 
 // apiPath is the request's path without the base URL's: what the document
@@ -144,7 +144,7 @@ func (c *caller) apiPath(req *http.Request) string {
 	return strings.TrimPrefix(req.URL.EscapedPath(), c.basePath)
 }
 
-// clock is the time and randomness of retries and the throttle, replaced in
+// clock is the time and randomness of retries and the local limiter, replaced in
 // tests.
 type clock struct {
 	now    func() time.Time

@@ -64,6 +64,7 @@ type config struct {
 	insecureHTTP bool
 	rateLimit    float64
 	rateBurst    int
+	limiter      Limiter
 	clock        clock
 }
 
@@ -116,9 +117,16 @@ func (cfg *config) caller() (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	th := &throttle{}
-	if cfg.rateLimit > 0 {
-		th.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+	limiter := cfg.limiter
+	switch {
+	case limiter != nil && cfg.rateLimit > 0:
+		return nil, errors.New("clerk: give WithLimiter or WithRateLimit, not both")
+	case limiter == nil:
+		local := &localLimiter{clock: cfg.clock}
+		if cfg.rateLimit > 0 {
+			local.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+		}
+		limiter = local
 	}
 	doer := cfg.httpClient
 	if doer == nil {
@@ -138,7 +146,7 @@ func (cfg *config) caller() (*caller, error) {
 		redact:      keyRedactor(cfg.secretKey),
 		policy:      cfg.retry,
 		timeout:     cfg.timeout,
-		throttle:    th,
+		limiter:     limiter,
 		logger:      cfg.logger,
 		clock:       cfg.clock,
 	}, nil

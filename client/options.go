@@ -69,8 +69,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithRateLimit lets at most requestsPerSecond attempts start per second,
 // with bursts of up to burst, across every call of the client (retries
 // included); waiting honours each call's context. Clerk allows 100 requests
-// per 10 s on development instances and 1,000 per 10 s in production.
-// Default: no limit.
+// per 10 s on development instances and 1,000 per 10 s in production, per
+// key: processes that share a key share the limit through WithLimiter (see
+// package redislimit). Default: no limit.
 func WithRateLimit(requestsPerSecond float64, burst int) Option {
 	return func(c *config) { c.rateLimit, c.rateBurst = requestsPerSecond, burst }
 }

@@ -15,7 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/clerkgo/signintokens/client"
+	"github.com/clerkgo/signintokens/redislimit"
 )
 
 // defaultRate keeps a bulk run under Clerk's development limit of 100
@@ -33,6 +36,7 @@ const exitInterrupted = 130
 // bulkFlags are the flags of a run over a file of IDs.
 type bulkFlags struct {
 	from, journal, resume *string
+	redisURL              *string
 	concurrency           *int
 	rate                  *float64
 	recreate              *bool // nil for revoke
@@ -46,7 +50,9 @@ func addBulkFlags(fs *flag.FlagSet, what string, creates bool) bulkFlags {
 			"(run the same command again)"),
 		resume:      fs.String("resume", "", "with --from: skip IDs that have a success line in OUT, a previous run's stdout"),
 		concurrency: fs.Int("concurrency", 4, "with --from: calls at once"),
-		rate:        fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
+		redisURL: fs.String("redis-url", "", "with --from: share --rate, and 429 pauses, with every run that uses this "+
+			"Redis and the same key (default $SIGNINTOKENS_REDIS_URL)"),
+		rate: fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
 	}
 	if creates {
 		bf.recreate = fs.Bool("recreate-uncertain", false,
@@ -66,6 +72,8 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 		return c.usageError(fs, "--resume and --journal go with --from"), false
 	case *b.resume != "" && *b.journal != "":
 		return c.usageError(fs, "give --journal or --resume, not both: a journal resumes by itself"), false
+	case *b.redisURL != "" && *b.rate == 0:
+		return c.usageError(fs, "--redis-url shares --rate: give a rate above 0"), false
 	case b.recreate != nil && *b.recreate && *b.resume == "" && *b.journal == "":
 		return c.usageError(fs, "--recreate-uncertain goes with --journal or --resume"), false
 	}
@@ -78,7 +86,7 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 // intent line before it is sent, and lets a sent call finish after Ctrl-C
 // (see sendingDoer). It refuses redirects itself: the SDK cannot do it for
 // a doer that is not an *http.Client.
-func (b bulkFlags) clientOptions() []client.Option {
+func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -86,7 +94,10 @@ func (b bulkFlags) clientOptions() []client.Option {
 	tr.MaxIdleConns = max(tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
 	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(sendingDoer{hc})}
-	if *b.rate > 0 {
+	switch {
+	case limiter != nil:
+		opts = append(opts, client.WithLimiter(limiter))
+	case *b.rate > 0:
 		opts = append(opts, client.WithRateLimit(*b.rate, 1))
 	}
 	return opts
@@ -98,7 +109,13 @@ func (b bulkFlags) clientOptions() []client.Option {
 // a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
 	bar := c.newProgress(-1)
-	cl, err := c.newClient(serverURL, append(bf.clientOptions(), client.WithLogger(slog.New(retryNotices{bar})))...)
+	limiter, closeLimiter, err := c.sharedLimiter(bf)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %v; nothing was sent\n", job.name, err)
+		return exitUsage
+	}
+	defer closeLimiter()
+	cl, err := c.newClient(serverURL, append(bf.clientOptions(limiter), client.WithLogger(slog.New(retryNotices{bar})))...)
 	if err != nil {
 		return c.fail(err, false)
 	}
@@ -128,7 +145,27 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	if total >= 0 {
 		st.notStarted += total - st.read
 	}
+	st.shared = limiter != nil
 	return c.report(ctx, job, st, held, total, readErr, j)
+}
+
+// sharedLimiter is the rate shared through Redis, when --redis-url (or
+// SIGNINTOKENS_REDIS_URL) names one: keyed by the secret key, so that runs
+// with one Redis and one key share --rate; nil otherwise.
+func (c cli) sharedLimiter(bf bulkFlags) (client.Limiter, func(), error) {
+	url := *bf.redisURL
+	if url == "" {
+		url = c.getenv("SIGNINTOKENS_REDIS_URL")
+	}
+	if url == "" || *bf.rate == 0 {
+		return nil, func() {}, nil
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb := redis.NewClient(opts)
+	return redislimit.New(rdb, c.getenv("CLERK_SECRET_KEY"), *bf.rate, 1), func() { rdb.Close() }, nil
 }
 
 // openRecord opens what the run records to and resumes from: the
@@ -282,7 +319,11 @@ func summary(name string, st bulkStats, total int) string {
 	if st.heldBack > 0 {
 		s += fmt.Sprintf(", %d held back (may already have a token)", st.heldBack)
 	}
-	s += fmt.Sprintf(" in %s (%.0f/s)", st.took.Round(time.Millisecond), rate)
+	s += fmt.Sprintf(" in %s (%.0f/s", st.took.Round(time.Millisecond), rate)
+	if st.shared {
+		s += ", the rate shared through Redis"
+	}
+	s += ")"
 	switch {
 	case st.interrupted:
 		s += "; interrupted"

@@ -28,11 +28,18 @@ import (
 // usersFile writes n user IDs, one per line, with a comment and a blank line.
 func usersFile(t *testing.T, n int) (string, []string) {
 	t.Helper()
+	return usersFileNamed(t, n, "")
+}
+
+// usersFileNamed is usersFile with prefix in each ID, for inputs whose
+// users must differ.
+func usersFileNamed(t *testing.T, n int, prefix string) (string, []string) {
+	t.Helper()
 	users := make([]string, n)
 	var b strings.Builder
 	b.WriteString("# an invitation wave\n\n")
 	for i := range users {
-		users[i] = fmt.Sprintf("user_%05d", i)
+		users[i] = fmt.Sprintf("user_%s%05d", prefix, i)
 		b.WriteString(users[i] + "\n")
 	}
 	path := filepath.Join(t.TempDir(), "users.txt")

@@ -60,6 +60,7 @@ type bulkStats struct {
 	read                int
 	interrupted         bool   // a signal; set by the command
 	stopped             string // why the run stopped sending, if it did
+	shared              bool   // the rate was shared through Redis
 	took                time.Duration
 }
 
