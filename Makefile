@@ -10,7 +10,7 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 BENCHCOUNT  ?= 10
 FUZZTIME    ?= 5s
 
-.PHONY: all help download demo test vulncheck fuzz bench bench-bulk bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
+.PHONY: all help download demo test vulncheck fuzz bench bench-bulk bench-fleet bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
 
 all: test
 
@@ -78,6 +78,12 @@ bench-rounds:
 ## against fake-server in another process (needs strace and GNU time)
 bench-bulk:
 	scripts/bench-bulk.sh 100000 8
+
+## bench-fleet: four bulk runs sharing one key against a fake limited to 100
+## requests a second, at --rate 90 each: 429s and wall time with the rate shared
+## through Redis and without (needs redis-server)
+bench-fleet:
+	scripts/bench-fleet.sh
 
 ## bench-instructions: instructions per op under callgrind (needs valgrind): the
 ## difference between runs of 4000 and 2000 ops, so start-up cost cancels; steadier

@@ -122,3 +122,19 @@ func TestLimiter_redisDown(t *testing.T) {
 		assert.Equal(t, before, len(srv.Requests()), "%s: nothing was sent", name)
 	}
 }
+
+// BenchmarkLimiter_Wait is the cost of the shared limit per request: one
+// round trip to a loopback redis-server and one GCRA decision, at a rate
+// the benchmark never reaches.
+func BenchmarkLimiter_Wait(b *testing.B) {
+	rs := redistest.Start(b)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	l := redislimit.New(rdb, "sk_test_bench", 1e9, 1000)
+	ctx := context.Background()
+	for b.Loop() {
+		if err := l.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
