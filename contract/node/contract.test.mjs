@@ -119,4 +119,7 @@ test('missing user_id, unknown field', async () => {
 test('wrong key', async () => {
   const wrong = createClerkClient({ secretKey: 'sk_test_wrong', apiUrl: apiOrigin, apiVersion: 'v1' });
   await sameError(() => wrong.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'clerk_key_invalid');
+  // A key with a space makes "Bearer <key>" malformed.
+  const malformed = createClerkClient({ secretKey: 'sk_test_a b', apiUrl: apiOrigin, apiVersion: 'v1' });
+  await sameError(() => malformed.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'authorization_header_format_invalid');
 });
