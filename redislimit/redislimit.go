@@ -96,10 +96,13 @@ func New(rdb redis.Scripter, secretKey string, requestsPerSecond float64, burst 
 
 // Error is a Redis failure: the attempt waiting on the limiter was not sent.
 type Error struct {
-	Op  string // what the limiter was doing, such as "wait"
+	// Op is what the limiter was doing, such as "wait".
+	Op string
+	// Err is the Redis client's error.
 	Err error
 }
 
+// Error returns one line: what the limiter was doing and what Redis said.
 func (e *Error) Error() string { return fmt.Sprintf("redislimit: %s: %v", e.Op, e.Err) }
 
 // Unwrap returns the Redis client's error.
