@@ -437,9 +437,14 @@ func TestCreateFrom_syncsIntentBeforeSending(t *testing.T) {
 	b, err := os.ReadFile(trace)
 	require.NoError(t, err)
 
+	// strace writes a call that another thread's call interrupts as
+	// "fdatasync(5 <unfinished ...>" and, later, "<... fdatasync resumed>":
+	// the sync has happened when its thread's call resumes.
 	journalFD, pending, sends := "", false, 0
+	syncing := map[string]bool{} // threads inside an fdatasync of the journal
 	for _, l := range strings.Split(string(b), "\n") {
-		call := strings.TrimSpace(l[strings.IndexByte(l, ' ')+1:]) // after the pid, which strace pads
+		pid, call, _ := strings.Cut(l, " ")
+		call = strings.TrimSpace(call) // strace pads the pid
 		switch {
 		case strings.Contains(call, `\"sending\":true`):
 			fd := call[len("write("):strings.IndexByte(call, ',')]
@@ -448,6 +453,11 @@ func TestCreateFrom_syncsIntentBeforeSending(t *testing.T) {
 			}
 			pending = pending || fd == journalFD
 		case journalFD != "" && strings.HasPrefix(call, "fdatasync("+journalFD+")"):
+			pending = false
+		case journalFD != "" && strings.HasPrefix(call, "fdatasync("+journalFD+" <unfinished"):
+			syncing[pid] = true
+		case syncing[pid] && strings.HasPrefix(call, "<... fdatasync resumed>"):
+			delete(syncing, pid)
 			pending = false
 		case strings.Contains(call, "POST /v1/sign_in_tokens"):
 			sends++
