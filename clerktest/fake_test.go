@@ -403,7 +403,7 @@ func TestFake_requestRecordIsBounded(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+srv.SecretKey())
 		req.Header.Set("Content-Type", "application/json")
-		rsp, err := http.DefaultClient.Do(req)
+		rsp, err := srv.HTTPClient().Do(req)
 		require.NoError(t, err)
 		_ = rsp.Body.Close()
 	}
@@ -473,7 +473,7 @@ func TestFake_authorizationHeader(t *testing.T) {
 		if tt.header != "" {
 			req.Header.Set("Authorization", tt.header)
 		}
-		rsp, err := http.DefaultClient.Do(req)
+		rsp, err := srv.HTTPClient().Do(req)
 		require.NoError(t, err)
 		var body struct {
 			Errors []struct {

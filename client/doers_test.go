@@ -22,6 +22,7 @@ import (
 type failoverDoer struct {
 	first  string // a base URL that reads the request and drops the connection
 	second string // a base URL nobody listens on
+	tr     http.RoundTripper
 }
 
 func (d failoverDoer) Do(req *http.Request) (*http.Response, error) {
@@ -36,7 +37,7 @@ func (d failoverDoer) Do(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		r.Header = req.Header.Clone()
-		rsp, err := http.DefaultTransport.RoundTrip(r)
+		rsp, err := d.tr.RoundTrip(r)
 		if err == nil {
 			return rsp, nil
 		}
@@ -61,7 +62,7 @@ func TestClient_failoverDialErrorIsNoProof(t *testing.T) {
 		mu.Unlock()
 		panic(http.ErrAbortHandler) // the connection drops before any answer
 	})
-	c := f.client(t, WithHTTPClient(failoverDoer{first: f.server.URL, second: "http://" + closedAddr(t)}))
+	c := f.client(t, WithHTTPClient(failoverDoer{first: f.server.URL, second: "http://" + closedAddr(t), tr: ownClient(t).Transport}))
 	_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	require.Error(t, err)
 	var opErr *net.OpError
@@ -120,7 +121,7 @@ func TestClient_leavesDoersRequestAlone(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	f.reply(createPattern, 200, "application/json", tokenJSON)
-	d := &recordingDoer{next: &http.Client{}, seen: make(chan string, 1)}
+	d := &recordingDoer{next: ownClient(t), seen: make(chan string, 1)}
 	res, err := f.client(t, WithHTTPClient(d)).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer "+testKey, <-d.seen)

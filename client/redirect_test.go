@@ -78,7 +78,7 @@ func TestClient_neverFollowsRedirects(t *testing.T) {
 		{"another port", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
 			srv := httptest.NewServer(h)
 			t.Cleanup(srv.Close)
-			return srv.URL, &http.Client{}, th.server.URL, nil
+			return srv.URL, ownClient(t), th.server.URL, nil
 		}},
 		{"another host, the default client", func(t *testing.T, h http.Handler, th *thief) (string, *http.Client, string, []Option) {
 			srv := httptest.NewServer(h)
@@ -161,7 +161,7 @@ func TestClient_postNeverBecomesGet(t *testing.T) {
 				})
 				var opts []Option
 				if own {
-					opts = append(opts, WithHTTPClient(&http.Client{}))
+					opts = append(opts, WithHTTPClient(ownClient(t)))
 				}
 				_, err := f.client(t, opts...).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 				assertRedirectRefused(t, err, code)
@@ -199,7 +199,7 @@ func TestClient_answerToAnotherRequest(t *testing.T) {
 			th := newThief(t)
 			f := setup(t)
 			f.mux.HandleFunc(createPattern, redirectTo(tt.code, func() string { return th.server.URL }))
-			c := f.client(t, WithHTTPClient(followingDoer{&http.Client{}}), WithRetryPolicy(RetryPolicy{}))
+			c := f.client(t, WithHTTPClient(followingDoer{ownClient(t)}), WithRetryPolicy(RetryPolicy{}))
 			res, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 			assert.Nil(t, res)
 			var ae *APIError
@@ -217,7 +217,10 @@ func TestClient_answerToAnotherRequest(t *testing.T) {
 // routingDoer stands for a mesh or egress gateway: it sends the request to
 // where it routes it and answers with its own request, as such transports
 // set Response.Request.
-type routingDoer struct{ to string }
+type routingDoer struct {
+	to string
+	tr http.RoundTripper
+}
 
 func (d routingDoer) Do(req *http.Request) (*http.Response, error) {
 	routed := req.Clone(req.Context())
@@ -226,7 +229,7 @@ func (d routingDoer) Do(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	routed.URL.Scheme, routed.URL.Host, routed.Host = u.Scheme, u.Host, ""
-	return http.DefaultTransport.RoundTrip(routed)
+	return d.tr.RoundTrip(routed)
 }
 
 // An answer to a request the doer routed elsewhere, with the same method,
@@ -235,7 +238,7 @@ func TestClient_takesAnswerOfRoutingDoer(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	f.reply(createPattern, 200, "application/json", tokenJSON)
-	c := f.client(t, WithServerURL("https://api.clerk.test/v1"), WithHTTPClient(routingDoer{f.server.URL}))
+	c := f.client(t, WithServerURL("https://api.clerk.test/v1"), WithHTTPClient(routingDoer{f.server.URL, ownClient(t).Transport}))
 	res, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	require.NoError(t, err)
 	require.NotNil(t, res.SignInToken)
@@ -250,7 +253,7 @@ func TestClient_takesAnswerOfRoutingDoer(t *testing.T) {
 // Location before it asks CheckRedirect.)
 func TestClient_malformedLocation(t *testing.T) {
 	t.Parallel()
-	for name, doer := range map[string]HTTPDoer{"default client": nil, "user's client": &http.Client{}} {
+	for name, doer := range map[string]HTTPDoer{"default client": nil, "user's client": ownClient(t)} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t)

@@ -144,3 +144,14 @@ func TestMain(m *testing.M) {
 func testOrigin(method, path string) *origin {
 	return &origin{method: method, path: path, redact: keyRedactor(testKey)}
 }
+
+// ownClient is an *http.Client over a transport of the test's own. Go's
+// default transport is shared by every test in the package, and each
+// httptest.Server.Close closes its idle connections, which can break a
+// request another test is just sending on one.
+func ownClient(t *testing.T) *http.Client {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}

@@ -114,13 +114,16 @@ func TestFakeServer_controlAPI(t *testing.T) {
 		{"not on every address", everywhere, "", "faults", `{"next": 1, "status": 503}`, 404, "resource_not_found"},
 		{"--remote-control", remote, "", "faults", `{"next": 1, "status": 503}`, 200, `"ok":true`},
 	}
+	tr := &http.Transport{} // its own: httptest servers of other tests close the default one's connections
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
 	for _, tt := range tests {
 		req, err := http.NewRequest(http.MethodPost, tt.env["SIGNINTOKENS_FAKE"]+"/_fake/"+tt.path, strings.NewReader(tt.body))
 		require.NoError(t, err)
 		if tt.key != "none" {
 			req.Header.Set("Authorization", "Bearer "+tt.env["CLERK_SECRET_KEY"])
 		}
-		rsp, err := http.DefaultClient.Do(req)
+		rsp, err := hc.Do(req)
 		require.NoError(t, err, tt.name)
 		b := new(strings.Builder)
 		_, _ = bufio.NewReader(rsp.Body).WriteTo(b)
