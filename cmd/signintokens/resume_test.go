@@ -196,7 +196,11 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 		journalLine{UserID: users[1], Line: 4, Error: &errorInfo{Kind: "clerk", StatusCode: 422}},
 		journalLine{UserID: users[2], Line: 5, Sending: true},
 	)), 0o600))
-	second, stderr, code := runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0")
+	// Real processes, one after the other: two runs in this process would
+	// meet the first one's lock in a child that another parallel test forks
+	// (a lock belongs to the open file, which a fork shares until exec).
+	r := run(t, serverEnv(srv), "create", "--from", path, "--resume", out, "--rate", "0")
+	second, stderr, code := r.stdout, r.stderr, r.code
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "1 done, 0 failed, 0 skipped (done before), 0 duplicate, 0 not started, 2 held back")
 	assert.Equal(t, map[string]bool{users[0]: true, users[2]: true}, heldBack(t, stderr))
@@ -204,7 +208,8 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 	assert.Equal(t, users[1], srv.Tokens()[0].UserID)
 
 	appendFile(t, out, second) // as `cat second >> out.jsonl` does: a journal twice over
-	_, stderr, code = runInProcess(t, srv, nil, "create", "--from", path, "--resume", out, "--rate", "0", "--recreate-uncertain")
+	r = run(t, serverEnv(srv), "create", "--from", path, "--resume", out, "--rate", "0", "--recreate-uncertain")
+	stderr, code = r.stderr, r.code
 	assert.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "2 done, 0 failed, 1 skipped (done before)")
 	assertOneTokenEach(t, srv, users)
