@@ -1,237 +1,806 @@
 package client
 
 import (
-	"cmp"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
-	"runtime"
-	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/clerkgo/signintokens/gen"
 )
 
-// DefaultServerURL is the base URL of Clerk's Backend API.
-const DefaultServerURL = "https://api.clerk.com" + apiVersionPath
+// This file is the path of every call, in the order a call takes it: the
+// operation, call and send, the limiter, one attempt (its request, its body
+// and its answer), the retry policy, and logging. The answer is mapped in
+// errors.go.
 
-// apiVersionPath is the path of the API's version under an origin.
-const apiVersionPath = "/v1"
-
-// DefaultTimeout bounds each attempt unless WithTimeout says otherwise.
-const DefaultTimeout = 10 * time.Second
-
-// DefaultMaxIdleConnsPerHost is how many idle connections the default HTTP
-// client keeps to the server: as many as the calls a program typically runs
-// at once, so that they reuse connections instead of dialing (and, against
-// Clerk, shaking hands over TLS) again. Go's default transport keeps 2.
-const DefaultMaxIdleConnsPerHost = 64
-
-// A Client talks to Clerk's Backend API. It is immutable after New and safe
-// for concurrent use. Printing it never shows the secret key.
-type Client struct {
-	// SignInTokens creates and revokes sign-in tokens.
-	SignInTokens *SignInTokensService
-
-	doer HTTPDoer
+// An operation is a generated gen.Operation ready for calls whose success
+// model is T: the kind of body each documented status has, and valid, which
+// rejects a success body that decodes but cannot be used.
+type operation[T any] struct {
+	gen.Operation
+	bodies map[int]bodyKind
+	valid  func(*T) error
 }
 
-// CloseIdleConnections closes the connections the client's HTTP client keeps
-// open but idle, as http.Client.CloseIdleConnections does; calls in flight
-// are not affected. With a doer given to WithHTTPClient that has no such
-// method, it does nothing.
-func (c *Client) CloseIdleConnections() {
-	if ic, ok := c.doer.(interface{ CloseIdleConnections() }); ok {
-		ic.CloseIdleConnections()
-	}
-}
+// bodyKind is the body the document gives one status of an operation.
+type bodyKind int
 
-type config struct {
-	secretKey    string
-	serverURL    string
-	httpClient   HTTPDoer
-	retry        RetryPolicy
-	timeout      time.Duration
-	userAgent    string
-	logger       *slog.Logger
-	insecureHTTP bool
-	rateLimit    float64
-	rateBurst    int
-	limiter      Limiter
-	clock        clock
-}
+const (
+	successBody bodyKind = iota + 1 // the operation's model T
+	errorsBody                      // Clerk's ClerkErrors
+	unknownBody                     // a schema this package does not map
+)
 
-// New returns a Client configured by opts. It fails when there is no secret
-// key (neither WithSecretKey nor CLERK_SECRET_KEY) or the server URL
-// (WithServerURL, else CLERK_API_URL, else DefaultServerURL) is not usable;
-// the error never holds the key.
-func New(opts ...Option) (*Client, error) {
-	cfg := config{
-		secretKey: os.Getenv("CLERK_SECRET_KEY"),
-		serverURL: cmp.Or(os.Getenv("CLERK_API_URL"), DefaultServerURL),
-		retry:     DefaultRetryPolicy(),
-		timeout:   DefaultTimeout,
-		clock: clock{
-			now:    time.Now,
-			sleep:  sleep,
-			jitter: func(d time.Duration) time.Duration { return rand.N(d + 1) },
-		},
-	}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	c, err := cfg.caller()
-	if err != nil {
-		return nil, err
-	}
-	return &Client{SignInTokens: newSignInTokensService(c), doer: c.doer}, nil
-}
-
-// caller checks the configuration and turns it into the caller that runs
-// every call of the Client.
-func (cfg *config) caller() (*caller, error) {
-	switch {
-	case cfg.secretKey == "":
-		return nil, errors.New("clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY")
-	case strings.ContainsFunc(cfg.secretKey, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return nil, errors.New("clerk: the secret key holds whitespace or control characters")
-	case cfg.timeout < 0:
-		return nil, errors.New("clerk: the timeout must not be negative")
-	case cfg.retry.MaxRetries < 0:
-		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
-	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
-		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
-	case isNil(cfg.httpClient):
-		return nil, errors.New("clerk: WithHTTPClient was given a nil HTTP client")
-	case strings.ContainsFunc(cfg.userAgent, func(r rune) bool { return r < ' ' || r == 0x7f }):
-		return nil, errors.New("clerk: the User-Agent product holds control characters")
-	}
-	server, err := checkServerURL(cfg.serverURL, cfg.insecureHTTP)
-	if err != nil {
-		return nil, err
-	}
-	limiter := cfg.limiter
-	switch {
-	case limiter != nil && cfg.rateLimit > 0:
-		return nil, errors.New("clerk: give WithLimiter or WithRateLimit, not both")
-	case limiter == nil:
-		local := &localLimiter{clock: cfg.clock}
-		if cfg.rateLimit > 0 {
-			local.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+// newOperation reads which statuses op documents and the schema of each
+// one's body: T's own (such as gen.SignInToken) is a success.
+func newOperation[T any](op gen.Operation, valid func(*T) error) operation[T] {
+	bodies := map[int]bodyKind{}
+	for status, schema := range op.Responses {
+		switch schema {
+		case reflect.TypeFor[T]().Name():
+			bodies[status] = successBody
+		case "ClerkErrors":
+			bodies[status] = errorsBody
+		default:
+			bodies[status] = unknownBody
 		}
-		limiter = local
 	}
-	doer := cfg.httpClient
-	if doer == nil {
-		doer = defaultHTTPClient()
-	}
-	userAgent := fmt.Sprintf("signintokens-go/%s (%s)", Version, runtime.Version())
-	if ua := strings.TrimSpace(cfg.userAgent); ua != "" {
-		userAgent += " " + ua
-	}
-	return &caller{
-		server:      server.String() + "/",
-		basePath:    server.EscapedPath(),
-		doer:        noRedirects(doer),
-		setHeaders:  headerSetter(cfg.secretKey, userAgent),
-		kept:        newKeptHeaders(userAgent),
-		watchBodies: !endsBodiesAtDeadline(doer),
-		redact:      keyRedactor(cfg.secretKey),
-		policy:      cfg.retry,
-		timeout:     cfg.timeout,
-		limiter:     limiter,
-		logger:      cfg.logger,
-		clock:       cfg.clock,
-	}, nil
+	return operation[T]{Operation: op, bodies: bodies, valid: valid}
 }
 
-// defaultHTTPClient is a client over a clone of Go's default transport (its
-// proxy, timeouts and HTTP/2 kept) that keeps DefaultMaxIdleConnsPerHost
-// idle connections.
-func defaultHTTPClient() *http.Client {
-	tr, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return &http.Client{}
-	}
-	tr = tr.Clone()
-	tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
-	tr.MaxIdleConns = max(tr.MaxIdleConns, DefaultMaxIdleConnsPerHost)
-	return &http.Client{Transport: tr}
+// caller runs the calls of one Client with what New decided. It is never
+// changed after New.
+type caller struct {
+	server   string // the base URL with a trailing slash, as gen wants it
+	basePath string // the base URL's path without it, cut from paths in errors
+	doer     HTTPDoer
+	// setHeaders sets the headers of every request (see headerSetter).
+	setHeaders func(*http.Request, *[5]string)
+	kept       keptHeaders
+	// watchBodies is set when the doer is not known to end a response
+	// body's Read at the request's deadline (see readBody).
+	watchBodies bool
+	// redact replaces the key in text from outside (see keyRedactor).
+	redact  func(string) string
+	policy  RetryPolicy
+	timeout time.Duration
+	limiter Limiter
+	logger  *slog.Logger
+	clock   clock
 }
 
-// checkServerURL checks a base URL and returns it without a trailing slash.
-// Operations' paths are appended to it, not resolved against it, so it must
-// not have "." or ".." segments.
-func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
-	const field = "server URL"
-	u, err := url.Parse(s)
+// call sends p, a call of op whose inputs gen checked, until its answer is
+// final, and maps that answer (errors.go) to the model, decoded into dst,
+// or to a typed error. The response keeps, as its Request, kept: a copy of
+// the request sent, without the key.
+func call[T any](ctx context.Context, c *caller, op *operation[T], p gen.Call, dst *T, kept *http.Request) (*http.Response, error) {
+	a, err := send(ctx, c, op, p)
+	if a.req == nil {
+		// Nothing was sent: the context ended before the first attempt,
+		// the limiter failed, or the request could not be built.
+		return nil, fmt.Errorf("clerk: %w", err)
+	}
+	if a.rsp != nil {
+		a.rsp.Request = c.kept.keep(kept, a.req)
+	}
+	o := origin{
+		method:       a.req.Method,
+		path:         strings.TrimPrefix(a.req.URL.EscapedPath(), c.basePath),
+		maybeCreated: op.CreatesCredential && !a.notSent,
+		redact:       c.redact,
+	}
+	return a.rsp, outcome(&o, op.bodies, op.valid, &a, err, dst)
+}
+
+// send sends p until an answer is final under the retry policy: each
+// attempt waits for the limiter, is built and sent with its own deadline,
+// and has its body read within it. It returns the last attempt's answer:
+// with a response, final, and err says what ended the wait for another
+// attempt if one was due; without one, err is its transport error; without
+// a request, nothing was sent and err says why.
+func send[T any](ctx context.Context, c *caller, op *operation[T], p gen.Call) (answer, error) {
+	var a answer
+	var sendErr error // the last attempt's transport error
+	var wait time.Duration
+	for retries := 0; ; retries++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return a, waitEnded(sendErr, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return a, waitEnded(sendErr, err)
+		}
+		start := c.clock.now()
+		a, sendErr = attempt(ctx, c, &op.Operation, p)
+		if a.req == nil {
+			return a, sendErr
+		}
+		end := c.clock.now()
+		d := retryDecision{reason: "caller's context done"}
+		if ctx.Err() == nil {
+			d = c.policy.shouldRetry(op.Resendable, retries, &a, sendErr, c.clock.jitter)
+		}
+		if d.retry && !fits(ctx, d.wait) {
+			d = retryDecision{reason: "the wait for another attempt would outlast the caller's deadline"}
+		}
+		c.pauseAfter429(ctx, &a, end, retries, d)
+		if c.logger != nil {
+			c.log(ctx, &a, sendErr, retries+1, wait, end.Sub(start), d)
+		}
+		if !d.retry {
+			return a, sendErr
+		}
+		wait = d.wait
+		if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
+			// After a 429 the limiter holds this call back with the others.
+			if err := c.clock.sleep(ctx, d.wait); err != nil {
+				return a, waitEnded(sendErr, err)
+			}
+		}
+	}
+}
+
+// waitEnded is what send returns when waiting for another attempt ended
+// with err: err, after the last attempt's transport error if there was one.
+func waitEnded(sendErr, err error) error {
+	if sendErr == nil {
+		return err
+	}
+	return fmt.Errorf("%w; then waiting to try again: %w", sendErr, err)
+}
+
+// A Limiter spaces the attempts of a Client, and is told of the pauses a
+// server asks for. Every attempt waits on it, retries included, and every
+// 429 informs it. WithRateLimit makes one for the Client alone; a Limiter
+// shared by many processes (package redislimit, on Redis) keeps a fleet
+// that shares one Clerk key under the key's limit. A Limiter must be safe
+// for concurrent use.
+type Limiter interface {
+	// Wait returns when an attempt may be sent, or with ctx's error, or
+	// with the limiter's own (say, its store is unreachable). On an error
+	// nothing is sent, and the call returns the error.
+	Wait(ctx context.Context) error
+	// Pause holds every attempt back until the given time, in every
+	// process that shares the limiter: a 429's Retry-After applies to the
+	// key, not the call.
+	Pause(ctx context.Context, until time.Time)
+}
+
+// localLimiter is the Limiter of one Client: a pause that a 429 asked for,
+// then the rate limiter, if there is one.
+type localLimiter struct {
+	limiter *rate.Limiter // nil: no limit
+	clock   clock
+
+	mu    sync.Mutex
+	until time.Time // no attempt starts before this
+}
+
+// Wait blocks until an attempt may start or ctx is done. A pause or a rate
+// that outlasts ctx's deadline fails at once.
+func (t *localLimiter) Wait(ctx context.Context) error {
+	t.mu.Lock()
+	until := t.until
+	t.mu.Unlock()
+	if d := until.Sub(t.clock.now()); d > 0 {
+		if !fits(ctx, d) {
+			return fmt.Errorf("%w: the client is paused for %s after a 429", context.DeadlineExceeded, d.Round(time.Millisecond))
+		}
+		if err := t.clock.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	if t.limiter == nil {
+		return nil
+	}
+	if err := t.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+	}
+	return nil
+}
+
+// Pause holds every attempt back until the given time.
+func (t *localLimiter) Pause(_ context.Context, until time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if until.After(t.until) {
+		t.until = until
+	}
+}
+
+// fits reports whether a wait of d ends before ctx's deadline.
+func fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) >= d
+}
+
+// HTTPDoer sends one HTTP request and returns its response. *http.Client
+// satisfies it.
+type HTTPDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// maxBodyBytes caps how much of an answer is read. A sign-in token answer is
+// well under 2 KiB; a larger body is an error rather than something to hold.
+const maxBodyBytes = 1 << 20
+
+// An answer is what one attempt sent and got back.
+type answer struct {
+	req *http.Request // the request sent, the doer's; nil if none was
+	// notSent is set when the request provably did not leave: a body that
+	// may not be sent twice, of which the transport never read a byte.
+	notSent bool
+	// rsp is the response, its body already read (at most maxBodyBytes+1
+	// bytes of it, into body) and closed; nil when the attempt failed in
+	// transport.
+	rsp     *http.Response
+	body    []byte
+	readErr error // what ended reading the body early, if anything
+	// contentType and traceID are the answer's Content-Type and
+	// X-Clerk-Trace-Id headers, as the server sent them.
+	contentType, traceID string
+	// otherRequest is set when rsp says it answers a request with another
+	// method than the one sent: a doer that is not an *http.Client
+	// followed a redirect (a POST turned into a GET).
+	otherRequest bool
+	// retryAfter is the Retry-After header's wait; hasRetryAfter says
+	// whether there was a readable one.
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+// attempt sends p once under the per-attempt deadline, reading the body
+// before that deadline is released. It returns an error with an answer that
+// has no response: the request could not be built (no req either) or sent.
+// A failure while reading the body is the answer's readErr, so that the
+// status code is kept.
+func attempt(ctx context.Context, c *caller, op *gen.Operation, p gen.Call) (answer, error) {
+	ctx, cancel := c.attemptContext(ctx)
+	if cancel != nil {
+		defer cancel()
+	}
+	req, body, err := newRequest(ctx, c, op, p)
+	if err != nil {
+		return answer{}, err
+	}
+	if hook, ok := ctx.Value(sendHookKey{}).(func() error); ok {
+		if err := hook(); err != nil {
+			return answer{}, err
+		}
+	}
+	rsp, err := c.doer.Do(req)
 	switch {
 	case err != nil:
-		return nil, invalid(field, "is not a URL")
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, invalid(field, "must be an absolute http or https URL")
-	case u.Host == "" || u.Hostname() == "":
-		return nil, invalid(field, "must have a host")
-	case u.User != nil:
-		return nil, invalid(field, "must not hold user information")
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, invalid(field, "must not have a query")
-	case u.Fragment != "" || strings.Contains(s, "#"):
-		return nil, invalid(field, "must not have a fragment")
-	case slices.ContainsFunc(strings.Split(u.Path, "/"), func(seg string) bool { return seg == "." || seg == ".." }):
-		return nil, invalid(field, `must not have "." or ".." path segments`)
-	case u.Scheme == "http" && !insecureHTTP && !isLoopback(u.Hostname()):
-		return nil, invalid(field, "must use https unless the host is a loopback address (see WithInsecureHTTP)")
+		if rsp != nil && rsp.Body != nil {
+			rsp.Body.Close()
+		}
+		return answer{req: req, notSent: body != nil && body.seal() == 0}, err
+	case rsp == nil:
+		return answer{req: req}, errors.New("the HTTP doer returned neither a response nor an error")
+	case rsp.Body == nil:
+		rsp.Body = http.NoBody
 	}
-	if u.Path == "" || u.Path == "/" {
-		// An origin, as Clerk's Node SDK takes CLERK_API_URL: the API is
-		// under its version path.
-		u.Path, u.RawPath = apiVersionPath, ""
+	a := answer{req: req, rsp: rsp, otherRequest: rsp.Request != nil && rsp.Request.Method != req.Method,
+		contentType: headerValue(rsp.Header, "Content-Type"), traceID: headerValue(rsp.Header, traceHeader)}
+	a.retryAfter, a.hasRetryAfter = retryAfterValue(headerValue(rsp.Header, "Retry-After"), c.clock.now())
+	if !hasBody(rsp.StatusCode) {
+		// A 1XX's body is the raw connection, which no deadline closes,
+		// and a 3XX's is not an answer: close them unread.
+		rsp.Body.Close()
+	} else {
+		a.body, a.readErr = readBody(ctx, rsp, c.watchBodies)
 	}
-	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
-	return u, nil
+	rsp.Body = http.NoBody
+	return a, nil
 }
 
-// endsBodiesAtDeadline reports whether a doer is known to end a response
-// body's Read when the request's context ends: an *http.Client over Go's
-// own transport.
-func endsBodiesAtDeadline(doer HTTPDoer) bool {
+// attemptContext bounds one attempt by the client's timeout. When the
+// caller's deadline ends first, it is bound enough: no timer is made.
+func (c *caller) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout <= 0 {
+		return ctx, nil
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
+		return ctx, nil
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// newRequest makes the request of one attempt, for its ctx, and sets the
+// headers every call carries. Each attempt makes its own, so nothing has to
+// be rewound. The key goes in Authorization on the request itself; it never
+// reaches another origin because no redirect is followed (see noRedirects).
+//
+// The body of an operation that must not be sent twice, a create, is a
+// sentBody: the transport cannot rewind it (no GetBody), so neither Go's
+// HTTP/2 transport, which resends a rewindable request after a stream
+// reset, nor any doer can replay it; and it counts what the transport read,
+// the evidence that the request was not sent.
+func newRequest(ctx context.Context, c *caller, op *gen.Operation, p gen.Call) (*http.Request, *sentBody, error) {
+	buf := new(requestBuf)
+	var body io.Reader
+	if p.Body != nil {
+		buf.reader.Reset(p.Body)
+		body = &buf.reader
+	}
+	req, err := http.NewRequestWithContext(ctx, op.Method, p.URL, body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("building the request: %w", err)
+	}
+	c.setHeaders(req, &buf.values)
+	if p.Body == nil {
+		return req, nil, nil
+	}
+	req.Header["Content-Type"] = buf.values[4:5:5]
+	if op.Resendable {
+		return req, nil, nil
+	}
+	buf.body.r = req.Body
+	req.Body, req.GetBody = &buf.body, nil
+	return req, &buf.body, nil
+}
+
+// requestBuf is what one request adds to the one http.NewRequest makes, in
+// one allocation: its header values, its body's reader and, for a create,
+// its sentBody.
+type requestBuf struct {
+	values [5]string
+	reader bytes.Reader
+	body   sentBody
+}
+
+// headerSetter returns the function that sets the headers of every
+// request, its values in v: the key, the media type, the API version, the
+// User-Agent, and the body's media type. The key lives only in this closure:
+// fmt never prints what a func holds.
+func headerSetter(secretKey, apiVersion, userAgent string) func(req *http.Request, v *[5]string) {
+	values := [5]string{"Bearer " + secretKey, "application/json", apiVersion, userAgent, "application/json"}
+	return func(req *http.Request, v *[5]string) {
+		// The keys are in canonical form.
+		*v = values
+		req.Header["Authorization"] = v[0:1:1]
+		req.Header["Accept"] = v[1:2:2]
+		req.Header["Clerk-Api-Version"] = v[2:3:3]
+		req.Header["User-Agent"] = v[3:4:4]
+	}
+}
+
+// keptHeaders are the headers of the request a response keeps: those the
+// SDK sends, without Authorization. One client's responses share them;
+// they are read-only.
+type keptHeaders struct{ plain, json http.Header }
+
+func newKeptHeaders(apiVersion, userAgent string) keptHeaders {
+	plain := http.Header{"Accept": {"application/json"}, "Clerk-Api-Version": {apiVersion}, "User-Agent": {userAgent}}
+	json := plain.Clone()
+	json["Content-Type"] = []string{"application/json"}
+	return keptHeaders{plain, json}
+}
+
+// keep makes dst a copy of the request sent with the headers the SDK set
+// but Authorization, so that printing it never prints the key. The sent
+// request is the doer's and is left as it was: a doer may hold on to it.
+func (h keptHeaders) keep(dst, sent *http.Request) *http.Request {
+	*dst = *sent
+	dst.Header = h.plain
+	if _, ok := sent.Header["Content-Type"]; ok {
+		dst.Header = h.json
+	}
+	dst.Body, dst.GetBody = http.NoBody, nil
+	return dst
+}
+
+// sentBody is a create's request body. It counts the bytes the transport
+// has read; seal stops any further read and returns the count, so that a
+// count of 0 proves that no byte of the body left, whatever the doer did
+// and whatever error it returned.
+type sentBody struct {
+	mu     sync.Mutex
+	r      io.ReadCloser
+	n      int64
+	sealed bool
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sealed {
+		return 0, errors.New("clerk: the request's attempt has ended")
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *sentBody) Close() error { return b.r.Close() }
+
+// seal ends reading and reports how many bytes were read.
+func (b *sentBody) seal() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sealed = true
+	return b.n
+}
+
+// noRedirects returns a doer that does not follow redirects: for an
+// *http.Client, a shallow copy that refuses them over a transport that
+// drops the Location header of a 3XX, sharing the caller's transport and its
+// connections. Go's client keeps Authorization on a redirect to the same
+// host on another port or scheme and to its subdomains, and turns a POST
+// into a GET on 301, 302 and 303; it also parses a 3XX's Location before it
+// asks CheckRedirect, and fails on one that does not parse, losing the
+// status and quoting the Location in the error. Clerk never redirects. Any
+// other doer is returned as it is.
+func noRedirects(doer HTTPDoer) HTTPDoer {
 	hc, ok := doer.(*http.Client)
 	if !ok {
-		return false
+		return doer
 	}
-	switch hc.Transport.(type) {
-	case nil, *http.Transport:
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.Transport = noLocation{hc.Transport}
+	if c.Transport.(noLocation).next == nil {
+		c.Transport = noLocation{http.DefaultTransport}
+	}
+	return &c
+}
+
+// noLocation is a transport that removes Location from every 3XX answer.
+type noLocation struct{ next http.RoundTripper }
+
+func (t noLocation) RoundTrip(req *http.Request) (*http.Response, error) {
+	rsp, err := t.next.RoundTrip(req)
+	if err == nil && rsp != nil && rsp.StatusCode >= 300 && rsp.StatusCode < 400 {
+		delete(rsp.Header, "Location")
+	}
+	return rsp, err
+}
+
+// CloseIdleConnections closes the idle connections of the transport below.
+func (t noLocation) CloseIdleConnections() {
+	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// traceHeader is the response header in which Clerk names the request's trace.
+const traceHeader = "X-Clerk-Trace-Id"
+
+// headerValue is the first value of a header whose key is in canonical
+// form, as http.Header.Get returns it without canonicalizing the key again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// retryAfterValue parses Retry-After as seconds or an HTTP date. A date in
+// the past is a wait of 0; a negative or unreadable value is no header.
+func retryAfterValue(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		const maxSecs = int64(1<<63-1) / int64(time.Second)
+		return time.Duration(min(secs, maxSecs)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// hasBody reports whether an answer with this status is read: never a 1XX
+// (a 101's body is the connection itself) nor a 3XX.
+func hasBody(status int) bool {
+	return status >= 200 && (status < 300 || status >= 400)
+}
+
+// readBody reads at most maxBodyBytes+1 bytes of a response body and closes
+// it, so that a body over the cap can be told apart from one exactly at it.
+// net/http's transport ends a body's Read when the request's context ends;
+// another doer's body may not, and a blocked Read ends only when its body
+// closes: with watch set, the body is closed at ctx's deadline.
+func readBody(ctx context.Context, rsp *http.Response, watch bool) ([]byte, error) {
+	defer rsp.Body.Close()
+	var watcher *time.Timer
+	if deadline, ok := ctx.Deadline(); ok && watch {
+		watcher = time.AfterFunc(time.Until(deadline), func() { rsp.Body.Close() })
+	}
+	buf, err := readAtMost(rsp)
+	switch {
+	case watcher != nil && !watcher.Stop() && err != nil:
+		// The deadline closed the body, maybe before ctx's own timer ended ctx.
+		err = context.DeadlineExceeded
+	case err != nil && ctx.Err() != nil:
+		err = ctx.Err()
+	}
+	return buf, err
+}
+
+// readAtMost reads at most maxBodyBytes+1 bytes of the body, into a buffer
+// sized from Content-Length plus one byte, so that io.EOF arrives without a
+// second allocation.
+func readAtMost(rsp *http.Response) ([]byte, error) {
+	size := 512
+	if n := rsp.ContentLength; n >= 0 && n <= maxBodyBytes {
+		size = int(n) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rsp.Body.Read(buf[len(buf):min(cap(buf), maxBodyBytes+1)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case len(buf) > maxBodyBytes, err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+	}
+}
+
+// RetryPolicy says how often and how long to wait before sending a request
+// again. Which answers are retried is fixed per operation (see the package
+// documentation): a retried Create must never make a second token.
+//
+// The zero RetryPolicy sends every request once.
+type RetryPolicy struct {
+	// MaxRetries is how many times a request may be sent again after the
+	// first attempt; 0 means never.
+	MaxRetries int
+	// InitialInterval is the wait before the first retry; each further wait
+	// doubles it, up to MaxInterval. Waits are jittered: each is between half
+	// the interval and the whole of it.
+	InitialInterval time.Duration
+	// MaxInterval caps the wait between two attempts.
+	MaxInterval time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits for. A longer
+	// one ends the call at once with an *APIError whose RetryAfter is set.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a client uses unless told otherwise:
+// 2 retries, waits from 500 ms doubling up to 8 s, and Retry-After honoured
+// up to 10 s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 2, InitialInterval: 500 * time.Millisecond, MaxInterval: 8 * time.Second, MaxRetryAfter: 10 * time.Second}
+}
+
+// retryDecision is the outcome of shouldRetry: whether to try again, why (for
+// logs and tests), and how long to wait first.
+type retryDecision struct {
+	retry  bool
+	reason string
+	wait   time.Duration
+}
+
+// shouldRetry decides about one finished attempt: a is its answer, without
+// a response when err says why there was none. retries is how many retries
+// were already made.
+func (p RetryPolicy) shouldRetry(resendable bool, retries int, a *answer, err error, jitter func(time.Duration) time.Duration) retryDecision {
+	why, ok := retryable(resendable, a, err)
+	switch {
+	case !ok:
+		return retryDecision{reason: why}
+	case retries >= p.MaxRetries:
+		return retryDecision{reason: "retries exhausted after: " + why}
+	}
+	wait := p.backoff(retries, jitter)
+	if a.hasRetryAfter {
+		if a.retryAfter > p.MaxRetryAfter {
+			return retryDecision{reason: "retry-after longer than the policy allows"}
+		}
+		wait = a.retryAfter
+	}
+	return retryDecision{retry: true, reason: why, wait: wait}
+}
+
+// retryable says whether an attempt's outcome may be retried, and why.
+func retryable(resendable bool, a *answer, err error) (string, bool) {
+	if err != nil {
+		return retryableError(resendable, a, err)
+	}
+	switch status := a.rsp.StatusCode; {
+	case a.otherRequest:
+		return "answer to another request than the one sent", false
+	case a.readErr != nil && !resendable:
+		return "reading a create's answer failed after it was sent", false
+	case a.readErr != nil:
+		return "reading the answer failed", true
+	case status == http.StatusTooManyRequests:
+		// A 429 was not processed, so even a create may be sent again.
+		return "rate limited", true
+	case status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		if !resendable {
+			// The server may have made the token before failing.
+			return "server error on a create", false
+		}
+		return "server unavailable", true
+	default:
+		return "final answer", false
+	}
+}
+
+// retryableError says whether a transport error may be retried, and why.
+// A create is sent again only when it provably did not leave: no byte of
+// its body was read (a.notSent). The type of the error proves nothing: a
+// doer that fails over, or follows a redirect, can return a dial error
+// after another endpoint read the whole create.
+func retryableError(resendable bool, a *answer, err error) (string, bool) {
+	switch {
+	case tlsVerification(err):
+		return "tls verification failed", false
+	case !resendable && a.notSent:
+		return "no byte of the create was sent", true
+	case !resendable:
+		return "transport error after the create may have been sent", false
+	case transient(err):
+		return "transport error", true
+	default:
+		return "permanent error", false
+	}
+}
+
+// backoff is the wait before retry number retries+1.
+func (p RetryPolicy) backoff(retries int, jitter func(time.Duration) time.Duration) time.Duration {
+	d := p.InitialInterval
+	for i := 0; i < retries && d < p.MaxInterval; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxInterval)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + jitter(d-d/2)
+}
+
+func tlsVerification(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var uaErr x509.UnknownAuthorityError
+	var hnErr x509.HostnameError
+	var ciErr x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &uaErr) || errors.As(err, &hnErr) || errors.As(err, &ciErr)
+}
+
+// transient reports transport errors worth another attempt of a resendable
+// request: resets, unexpected ends of stream, HTTP/2 stream errors and
+// timeouts of one attempt.
+func transient(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) || http2Error(err) {
 		return true
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // *url.Error is a net.Error whatever it wraps
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr)
+}
+
+// http2Error reports whether err is, or wraps, an HTTP/2 stream reset, a
+// GOAWAY or a connection error: the stream ended without an answer, which
+// Go 1.27's transport returns where Go 1.26's resent a request on its own.
+func http2Error(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		t := reflect.TypeOf(err)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if isHTTP2Error(t.PkgPath(), t.Name()) {
+			return true
+		}
 	}
 	return false
 }
 
-// isNil reports whether a doer given to WithHTTPClient is a nil pointer
-// (or map, func, chan) in an interface: calling it would panic. A nil
-// interface means the default client.
-func isNil(doer HTTPDoer) bool {
-	if doer == nil {
-		return false
-	}
-	switch v := reflect.ValueOf(doer); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Interface, reflect.Slice:
-		return v.IsNil()
+// isHTTP2Error reports whether a type, by package and name, is one of
+// HTTP/2's stream, GOAWAY and connection errors: net/http does not export
+// them (Go 1.26 bundles them in net/http, Go 1.27 has them in
+// net/http/internal/http2), and golang.org/x/net/http2 has its own.
+func isHTTP2Error(pkg, name string) bool {
+	switch pkg {
+	case "net/http":
+		return name == "http2StreamError" || name == "http2GoAwayError" || name == "http2ConnectionError"
+	case "net/http/internal/http2", "golang.org/x/net/http2":
+		return name == "StreamError" || name == "GoAwayError" || name == "ConnectionError"
 	}
 	return false
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+// pauseAfter429 pauses every call of the client after a 429, whether or not
+// this call tries again: the server is limiting the client, not the call.
+// The pause lasts the answer's Retry-After, else the wait the policy gives.
+func (c *caller) pauseAfter429(ctx context.Context, a *answer, now time.Time, retries int, d retryDecision) {
+	if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
+		return
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	pause := d.wait
+	switch {
+	case a.hasRetryAfter:
+		pause = a.retryAfter
+	case !d.retry:
+		pause = c.policy.backoff(retries, c.clock.jitter)
+	}
+	c.limiter.Pause(ctx, now.Add(pause))
+}
+
+// log writes one record for one attempt. It never writes headers or bodies:
+// they carry the secret key and the token; what it takes from the answer
+// and the error is cleaned.
+func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
+	attrs := []slog.Attr{
+		slog.String("method", a.req.Method),
+		slog.String("path", a.req.URL.EscapedPath()),
+		slog.Int("attempt", attempt),
+		slog.Duration("wait", wait),
+		slog.Duration("duration", took),
+	}
+	level := slog.LevelInfo
+	if a.rsp != nil {
+		attrs = append(attrs, slog.Int("status", a.rsp.StatusCode))
+		if a.traceID != "" {
+			attrs = append(attrs, slog.String("trace_id", oneLine(c.redact(a.traceID))))
+		}
+		if a.readErr != nil {
+			err = a.readErr
+		}
+	}
+	if err != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", oneLine(c.redact(err.Error()))))
+	}
+	if d.retry {
+		attrs = append(attrs, slog.String("retry", d.reason), slog.Duration("next_wait", d.wait))
+	}
+	c.logger.LogAttrs(ctx, level, "clerk request", attrs...)
+}
+
+// clock is the time and randomness of retries and the local limiter,
+// replaced in tests.
+type clock struct {
+	now    func() time.Time
+	sleep  func(context.Context, time.Duration) error
+	jitter func(time.Duration) time.Duration // a random duration in [0, d]
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,121 @@ const maybeCreatedNote = " (the create may have made a sign-in token)"
 // invalid reports a failed input check on field.
 func invalid(field, rule string) error {
 	return fmt.Errorf("%w: %s %s", ErrInvalidRequest, field, rule)
+}
+
+// outcome is what a call returns for its last attempt: a, with err when
+// the attempt failed in transport or waiting for another attempt ended the
+// call. An answer is mapped to the model, decoded into dst, or to a typed
+// error, following the bodies the document gives each status; valid
+// rejects a success body that cannot be used.
+func outcome[T any](o *origin, bodies map[int]bodyKind, valid func(*T) error, a *answer, err error, dst *T) error {
+	if a.rsp == nil {
+		return newRequestError(o, err)
+	}
+	mapped := mapAnswer(bodies, valid, a, o, dst)
+	if e, ok := mapped.(*APIError); ok && err != nil && e.err == nil {
+		// The answer asked for another attempt, and the wait for it ended
+		// the call: the answer's error says why it is final.
+		e.err, e.errText = err, o.redact(err.Error())
+	}
+	return mapped
+}
+
+// mapAnswer maps the final answer of a call to its success model, decoded
+// into dst, or to a typed error, following the bodies the document gives
+// each status (see operation). valid rejects a success body that cannot be
+// used; o names the call in errors and cleans what they keep.
+//
+// The generated parser is not used: it reads bodies without a bound, matches
+// content types case-sensitively and drops the status code when a body does
+// not decode.
+func mapAnswer[T any](bodies map[int]bodyKind, valid func(*T) error, a *answer, o *origin, dst *T) error {
+	status := a.rsp.StatusCode
+	kind, documented := bodies[status]
+	fail := func(msg string, err error) error {
+		return newAPIError(a, o, msg, err)
+	}
+	switch {
+	case a.otherRequest:
+		return fail("answer to another request than the one sent", nil)
+	case !hasBody(status):
+		return fail("unknown status code", nil)
+	case a.readErr != nil:
+		return fail("reading response body", a.readErr)
+	case len(a.body) > maxBodyBytes:
+		return fail(fmt.Sprintf("response body over %d bytes", maxBodyBytes), nil)
+	case documented && !isJSON(a.contentType):
+		return fail("unknown content type", nil)
+	case documented && kind == successBody:
+		if err := json.Unmarshal(a.body, dst); err != nil {
+			return fail("invalid response body", err)
+		}
+		if err := valid(dst); err != nil {
+			return fail("invalid response body", err)
+		}
+		return nil
+	case documented && kind == errorsBody:
+		ce, err := decodeClerkErrors([]byte(o.redact(string(a.body))))
+		if err != nil {
+			return fail("invalid response body", err)
+		}
+		return newClerkErrors(a, o, ce)
+	case documented:
+		return fail("unexpected response schema", nil)
+	case status >= 400 && status < 600:
+		e := newAPIError(a, o, "API error occurred", nil)
+		if len(e.Errors) > 0 && e.Errors[0].Code != "" {
+			e.Message += ": " + e.Errors[0].Code
+		}
+		return e
+	default:
+		return fail("unknown status code", nil)
+	}
+}
+
+// decodeClerkErrors decodes Clerk's error shape: an object whose errors
+// array holds at least one error. Anything else (a proxy's
+// {"message":"not found"}, an empty list) is not Clerk's answer.
+func decodeClerkErrors(body []byte) (*gen.ClerkErrors, error) {
+	var ce gen.ClerkErrors
+	if err := json.Unmarshal(body, &ce); err != nil {
+		return nil, err
+	}
+	if len(ce.Errors) == 0 {
+		return nil, errors.New("no errors in the error body")
+	}
+	return &ce, nil
+}
+
+// clerkShaped decodes body, the answer's body cleaned, as Clerk's error
+// shape when it is JSON and has that shape.
+func clerkShaped(a *answer, body string) (*gen.ClerkErrors, bool) {
+	if a.readErr != nil || len(a.body) > maxBodyBytes || !isJSON(a.contentType) {
+		return nil, false
+	}
+	ce, err := decodeClerkErrors([]byte(body))
+	return ce, err == nil
+}
+
+// traceID is the body's clerk_trace_id (from a body already cleaned), else
+// the X-Clerk-Trace-Id header, cleaned by redact.
+func traceID(a *answer, ce *gen.ClerkErrors, redact func(string) string) string {
+	if ce != nil && ce.ClerkTraceID != nil && *ce.ClerkTraceID != "" {
+		return *ce.ClerkTraceID
+	}
+	return redact(a.traceID)
+}
+
+// isJSON reports whether a Content-Type is JSON: application/json or any
+// application/...+json type, in any case, parameters ignored.
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
+	if !ok || !strings.EqualFold(typ, "application") {
+		return false
+	}
+	return strings.EqualFold(sub, "json") ||
+		(len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json"))
 }
 
 // ClerkError is one entry of Clerk's error list: Code (such as
@@ -85,7 +201,7 @@ func newClerkErrors(a *answer, o *origin, ce *gen.ClerkErrors) *ClerkErrors {
 		StatusCode:   a.rsp.StatusCode,
 		Errors:       ce.Errors,
 		Meta:         ce.Meta,
-		TraceID:      traceID(a.rsp, ce, o.redact),
+		TraceID:      traceID(a, ce, o.redact),
 		RawResponse:  a.rsp,
 		method:       o.method,
 		path:         o.path,
@@ -162,7 +278,7 @@ func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
 	e := &APIError{
 		Message:      msg,
 		StatusCode:   a.rsp.StatusCode,
-		ContentType:  o.redact(headerValue(a.rsp.Header, "Content-Type")),
+		ContentType:  o.redact(a.contentType),
 		Body:         body,
 		RawResponse:  a.rsp,
 		RetryAfter:   a.retryAfter,
@@ -178,7 +294,7 @@ func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
 	if ok {
 		e.Errors = ce.Errors
 	}
-	e.TraceID = traceID(a.rsp, ce, o.redact)
+	e.TraceID = traceID(a, ce, o.redact)
 	return e
 }
 

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/clerkgo/signintokens/gen"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzAnswer feeds arbitrary answers to the mapping: it must never panic,
@@ -27,31 +27,28 @@ func FuzzAnswer(f *testing.F) {
 		if status < 100 || status > 999 {
 			t.Skip()
 		}
-		ops := map[string]map[int]bodyKind{
-			"create": documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), reflect.TypeFor[gen.SignInToken]()),
-			"revoke": documentedBodies(reflect.TypeFor[gen.RevokeSignInTokenResponse](), reflect.TypeFor[gen.SignInToken]()),
-		}
-		for op, bodies := range ops {
-			a := &answer{rsp: newResponse(status, contentType, ""), body: body[:min(len(body), maxBodyBytes+1)]}
+		for _, gop := range gen.Operations() {
+			op := newOperation(gop, hasID)
+			a := &answer{rsp: newResponse(status, contentType, ""), contentType: contentType, body: body[:min(len(body), maxBodyBytes+1)]}
 			var tok gen.SignInToken
-			err := mapAnswer(bodies, hasID, a, testOrigin("POST", "/"+op), &tok)
+			err := mapAnswer(op.bodies, op.valid, a, testOrigin(op.Method, op.Path), &tok)
 			var ce *ClerkErrors
 			var ae *APIError
 			switch {
 			case err == nil:
 				if tok.ID == "" || status != http.StatusOK {
-					t.Fatalf("%s: success without a token for status %d", op, status)
+					t.Fatalf("%s: success without a token for status %d", op.ID, status)
 				}
 			case errors.As(err, &ce):
 				if ce.StatusCode != status || len(ce.Errors) == 0 {
-					t.Fatalf("%s: ClerkErrors status %d with %d errors, want %d and at least one", op, ce.StatusCode, len(ce.Errors), status)
+					t.Fatalf("%s: ClerkErrors status %d with %d errors, want %d and at least one", op.ID, ce.StatusCode, len(ce.Errors), status)
 				}
 			case errors.As(err, &ae):
 				if ae.StatusCode != status {
-					t.Fatalf("%s: APIError status %d, want %d", op, ae.StatusCode, status)
+					t.Fatalf("%s: APIError status %d, want %d", op.ID, ae.StatusCode, status)
 				}
 			default:
-				t.Fatalf("%s: untyped error %T: %v", op, err, err)
+				t.Fatalf("%s: untyped error %T: %v", op.ID, err, err)
 			}
 		}
 	})
@@ -64,13 +61,11 @@ func FuzzRevokeID(f *testing.F) {
 		f.Add(id)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if checkRevoke(id) != nil {
+		p, err := gen.PrepareRevokeSignInToken("https://api.clerk.com/v1/", id)
+		if err != nil {
 			return
 		}
-		req, err := gen.NewRevokeSignInTokenRequest("https://api.clerk.com/v1/", id)
-		if err != nil {
-			t.Fatalf("accepted id %q: %v", id, err)
-		}
+		req := buildRequest(t, gen.RevokeSignInTokenOperation(), p)
 		path := req.URL.EscapedPath()
 		seg, ok := strings.CutPrefix(path, "/v1/sign_in_tokens/")
 		if !ok {
@@ -86,8 +81,8 @@ func FuzzRevokeID(f *testing.F) {
 	})
 }
 
-// FuzzBuildRequest holds the builders the client uses (generated from
-// templates/client.tmpl: the path appended to the base URL) to the stock
+// FuzzBuildRequest holds the requests the client makes (the path gen's
+// Prepare functions give, appended to the base URL) to the stock generated
 // builders (the path resolved against it): for every server URL New accepts
 // and every input the checks accept, both build the same request.
 func FuzzBuildRequest(f *testing.F) {
@@ -103,31 +98,31 @@ func FuzzBuildRequest(f *testing.F) {
 	} {
 		f.Add(tt.server, tt.id)
 	}
-	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, server, id string) {
 		u, err := checkServerURL(server, true)
-		if err != nil || checkRevoke(id) != nil {
+		if err != nil {
 			return
 		}
 		base := u.String() + "/"
+		p, err := gen.PrepareRevokeSignInToken(base, id)
+		if err != nil {
+			return
+		}
 		stock, stockErr := gen.NewRevokeSignInTokenRequest(base, id)
-		ours, err := gen.BuildRevokeSignInTokenRequest(ctx, base, id)
-		assertSameBuild(t, "revoke", stock, stockErr, ours, err)
+		assertSameBuild(t, "revoke", stock, stockErr, buildRequest(t, gen.RevokeSignInTokenOperation(), p))
 
 		body := CreateSignInTokenRequest{UserID: id}
+		p, err = gen.PrepareCreateSignInToken(base, body)
+		require.NoError(t, err)
 		stock, stockErr = gen.NewCreateSignInTokenRequest(base, body)
-		ours, err = gen.BuildCreateSignInTokenRequest(ctx, base, body)
-		assertSameBuild(t, "create", stock, stockErr, ours, err)
+		assertSameBuild(t, "create", stock, stockErr, buildRequest(t, gen.CreateSignInTokenOperation(), p))
 	})
 }
 
-func assertSameBuild(t *testing.T, op string, stock *http.Request, stockErr error, ours *http.Request, err error) {
+func assertSameBuild(t *testing.T, op string, stock *http.Request, stockErr error, ours *http.Request) {
 	t.Helper()
-	if (stockErr == nil) != (err == nil) {
-		t.Fatalf("%s: stock builder error %v, ours %v", op, stockErr, err)
-	}
-	if err != nil {
-		return
+	if stockErr != nil {
+		t.Fatalf("%s: the stock builder fails where ours does not: %v", op, stockErr)
 	}
 	if stock.Method != ours.Method || stock.URL.String() != ours.URL.String() {
 		t.Fatalf("%s: stock %s %s, ours %s %s", op, stock.Method, stock.URL, ours.Method, ours.URL)
@@ -135,4 +130,14 @@ func assertSameBuild(t *testing.T, op string, stock *http.Request, stockErr erro
 	if stock.Header.Get("Content-Type") != ours.Header.Get("Content-Type") || stock.ContentLength != ours.ContentLength {
 		t.Fatalf("%s: stock headers %v length %d, ours %v length %d", op, stock.Header, stock.ContentLength, ours.Header, ours.ContentLength)
 	}
+}
+
+// buildRequest is the request of one attempt of p, a call of op, as the
+// client makes it.
+func buildRequest(t *testing.T, op gen.Operation, p gen.Call) *http.Request {
+	t.Helper()
+	c := &caller{setHeaders: headerSetter(testKey, "2026-05-12", "test")}
+	req, _, err := newRequest(context.Background(), c, &op, p)
+	require.NoError(t, err)
+	return req
 }

@@ -405,7 +405,7 @@ func TestRetryAfterValue(t *testing.T) {
 		{"Sat, 28 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
 	}
 	for _, tt := range tests {
-		got, ok := retryAfterValue(http.Header{"Retry-After": {tt.header}}, now)
+		got, ok := retryAfterValue(tt.header, now)
 		assert.Equal(t, tt.ok, ok, tt.header)
 		assert.Equal(t, tt.want, got, tt.header)
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -267,25 +267,23 @@ func TestSignInTokensService_ClerkErrors_traceHeader(t *testing.T) {
 	assert.Equal(t, "clerk: POST /sign_in_tokens/sit_missing/revoke: 404 resource_not_found: not found (trace trace_from_header)", err.Error())
 }
 
-// answerTeapot stands for a generated response type after a status (418) was
-// added to the document: it shows that such a status becomes *ClerkErrors
-// with no hand-kept list to edit.
-type answerTeapot struct {
-	JSON200 *gen.SignInToken
-	JSON418 *gen.ClerkErrors
-}
-
-func TestAnswer_statusesComeFromGeneratedType(t *testing.T) {
+// A status added to the document, as the generated descriptor then has
+// it, becomes *ClerkErrors with no hand-kept list to edit.
+func TestOperation_statusesComeFromTheDocument(t *testing.T) {
 	t.Parallel()
-	a := &answer{rsp: newResponse(418, "application/json", ""), body: []byte(notFoundJSON)}
-	token := reflect.TypeFor[gen.SignInToken]()
-	err := mapAnswer(documentedBodies(reflect.TypeFor[answerTeapot](), token), hasID, a, testOrigin("POST", "/x"), &gen.SignInToken{})
+	a := &answer{rsp: newResponse(418, "application/json", ""), contentType: "application/json", body: []byte(notFoundJSON)}
+	documented := gen.CreateSignInTokenOperation()
+	documented.Responses = maps.Clone(documented.Responses)
+	documented.Responses[418] = "ClerkErrors"
+	op := newOperation(documented, hasID)
+	err := mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{})
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
-	// The same status against an operation that does not document it.
-	err = mapAnswer(documentedBodies(reflect.TypeFor[gen.CreateSignInTokenResponse](), token), hasID, a, testOrigin("POST", "/x"), &gen.SignInToken{})
+	// The same status against the operation as the document has it.
+	op = newOperation(gen.CreateSignInTokenOperation(), hasID)
+	err = mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)

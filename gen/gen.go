@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/oapi-codegen/runtime"
 )
@@ -396,9 +398,91 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 	return nil
 }
 
+// An Operation is one operation of openapi.yaml as data, for a client that
+// sends it: generated from the document, so that a status or an extension
+// added there reaches the client when the code is generated again.
+type Operation struct {
+	// ID is the operation's operationId, such as CreateSignInToken.
+	ID string
+	// Method and Path are the operation's, Path as a template such as
+	// /sign_in_tokens/{sign_in_token_id}/revoke.
+	Method, Path string
+	// ContentType is the media type of the request body; "" for none.
+	ContentType string
+	// CreatesCredential is the operation's x-creates-credential: an answer
+	// that is not a refusal may mean a live credential was made.
+	CreatesCredential bool
+	// Resendable says whether the request may be sent again after it may
+	// have reached the server: its method is idempotent (RFC 9110) or the
+	// operation says x-idempotent, and it does not say x-creates-credential.
+	Resendable bool
+	// Responses maps each status the document gives the operation to the
+	// schema of its JSON body, such as "SignInToken" or "ClerkErrors"; ""
+	// when the body is not a named schema.
+	Responses map[int]string
+}
+
+// A Call is one call of an operation, its inputs checked: the URL of its
+// request and its JSON body, nil for none.
+type Call struct {
+	URL  string
+	Body []byte
+}
+
+// An InputError is an input that must not be sent: Field, as the document
+// names it, breaks Rule. The Prepare functions return it before anything
+// is sent.
+type InputError struct {
+	Field, Rule string
+}
+
+func (e *InputError) Error() string { return e.Field + " " + e.Rule }
+
+// checkID checks a string input. Every string input of the document is a
+// Clerk ID, so it must not be empty, must be valid UTF-8 and must not hold
+// whitespace or control characters. It runs on every call, so ASCII takes a
+// fast path.
+func checkID(field, s string) error {
+	if s == "" {
+		return &InputError{field, "must not be empty"}
+	}
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b <= ' ' || b == 0x7f {
+				return &InputError{field, "must not contain whitespace or control characters"}
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return &InputError{field, "must be valid UTF-8"}
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			return &InputError{field, "must not contain whitespace or control characters"}
+		}
+		i += n
+	}
+	return nil
+}
+
+// checkSegment checks a path parameter: an ID that stands as one path
+// segment. URL resolution collapses "." and "..", and "/", "?" and "#"
+// would change the path even escaped, through a proxy that unescapes.
+func checkSegment(field, s string) error {
+	switch {
+	case s == "." || s == "..":
+		return &InputError{field, `must not be "." or ".."`}
+	case strings.ContainsAny(s, "/?#"):
+		return &InputError{field, `must not contain "/", "?" or "#"`}
+	}
+	return checkID(field, s)
+}
+
 // expandPath returns base, a base URL that ends in "/", followed by path
-// without its leading "/", with each %s of path replaced by the next of
-// params: one allocation, and no URL parsing or resolution.
+// without its leading "/", each %s of path replaced by the next of params:
+// the path is appended, not resolved, so that the URL is parsed once, by
+// http.NewRequest.
 func expandPath(base, path string, params ...string) string {
 	path = strings.TrimPrefix(path, "/")
 	switch len(params) {
@@ -408,70 +492,89 @@ func expandPath(base, path string, params ...string) string {
 		before, after, _ := strings.Cut(path, "%s")
 		return base + before + params[0] + after
 	}
-	n := len(base) + len(path)
 	for _, p := range params {
-		n += len(p)
+		before, after, _ := strings.Cut(path, "%s")
+		path = before + p + after
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(base)
-	for _, p := range params {
-		i := strings.Index(path, "%s")
-		b.WriteString(path[:i])
-		b.WriteString(p)
-		path = path[i+len("%s"):]
-	}
-	b.WriteString(path)
-	return b.String()
+	return base + path
 }
 
-// BuildCreateSignInTokenRequest builds the CreateSignInToken request for ctx, with
-// body as application/json. base is a base URL that ends in "/" and has neither a query,
-// a fragment nor "." or ".." segments: the operation's path is appended to
-// it, not resolved against it, so the URL is parsed once, by http.NewRequest.
-func BuildCreateSignInTokenRequest(ctx context.Context, base string, body CreateSignInTokenJSONRequestBody) (*http.Request, error) {
+// CreateSignInTokenOperation is CreateSignInToken as openapi.yaml describes it.
+func CreateSignInTokenOperation() Operation {
+	return Operation{
+		ID:                "CreateSignInToken",
+		Method:            http.MethodPost,
+		Path:              "/sign_in_tokens",
+		ContentType:       "application/json",
+		CreatesCredential: true,
+		Resendable:        false,
+		Responses: map[int]string{
+			200: "SignInToken",
+			403: "ClerkErrors",
+			404: "ClerkErrors",
+			422: "ClerkErrors",
+		},
+	}
+}
+
+// PrepareCreateSignInToken checks the inputs of a CreateSignInToken call against openapi.yaml
+// and returns its request's URL, under base (a base URL that ends in "/",
+// without "." or ".." segments), and body. On an error, nothing may be sent.
+func PrepareCreateSignInToken(base string, body CreateSignInTokenJSONRequestBody) (Call, error) {
+	if err := checkID("user_id", body.UserID); err != nil {
+		return Call{}, err
+	}
+	if v := body.ExpiresInSeconds; v != nil && float64(*v) < 1 {
+		return Call{}, &InputError{"expires_in_seconds", "must be at least 1"}
+	}
+	if body.OrgID != nil {
+		if *body.OrgID == "" {
+			return Call{}, &InputError{"org_id", "must not be empty when set"}
+		}
+		if err := checkID("org_id", *body.OrgID); err != nil {
+			return Call{}, err
+		}
+	}
 	buf, err := json.Marshal(body)
 	if err != nil {
-		return nil, err
+		return Call{}, err
 	}
-	u, err := buildCreateSignInTokenURL(base)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(buf))
-	if err != nil {
-		return nil, err
-	}
-	req.Header["Content-Type"] = []string{"application/json"}
-	return req, nil
+	return Call{URL: expandPath(base, "/sign_in_tokens"), Body: buf}, nil
 }
 
-// buildCreateSignInTokenURL is the URL of a CreateSignInToken request: base followed by the
-// operation's path, each parameter styled as NewCreateSignInTokenRequest styles it.
-func buildCreateSignInTokenURL(base string) (string, error) {
-	return expandPath(base, "/sign_in_tokens"), nil
-}
-
-// BuildRevokeSignInTokenRequest builds the RevokeSignInToken request for ctx. base is a base
-// URL that ends in "/" and has neither a query, a fragment nor "." or ".."
-// segments: the operation's path is appended to it, not resolved against it,
-// so the URL is parsed once, by http.NewRequest.
-func BuildRevokeSignInTokenRequest(ctx context.Context, base string, signInTokenID string) (*http.Request, error) {
-	u, err := buildRevokeSignInTokenURL(base, signInTokenID)
-	if err != nil {
-		return nil, err
+// RevokeSignInTokenOperation is RevokeSignInToken as openapi.yaml describes it.
+func RevokeSignInTokenOperation() Operation {
+	return Operation{
+		ID:                "RevokeSignInToken",
+		Method:            http.MethodPost,
+		Path:              "/sign_in_tokens/{sign_in_token_id}/revoke",
+		CreatesCredential: false,
+		Resendable:        true,
+		Responses: map[int]string{
+			200: "SignInToken",
+			400: "ClerkErrors",
+			404: "ClerkErrors",
+		},
 	}
-	return http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 }
 
-// buildRevokeSignInTokenURL is the URL of a RevokeSignInToken request: base followed by the
-// operation's path, each parameter styled as NewRevokeSignInTokenRequest styles it.
-func buildRevokeSignInTokenURL(base string, signInTokenID string) (string, error) {
-	var pathParam0 string
-	// The runtime styles a plain string in a simple path parameter as
-	// url.PathEscape does; calling it directly skips the reflection.
-	pathParam0 = url.PathEscape(signInTokenID)
-	return expandPath(base, "/sign_in_tokens/%s/revoke", pathParam0), nil
+// PrepareRevokeSignInToken checks the inputs of a RevokeSignInToken call against openapi.yaml
+// and returns its request's URL, under base (a base URL that ends in "/",
+// without "." or ".." segments). On an error, nothing may be sent.
+func PrepareRevokeSignInToken(base string, signInTokenID string) (Call, error) {
+	if err := checkSegment("sign_in_token_id", signInTokenID); err != nil {
+		return Call{}, err
+	}
+	return Call{URL: expandPath(base, "/sign_in_tokens/%s/revoke", url.PathEscape(signInTokenID))}, nil
+}
+
+// Operations are the operations of openapi.yaml that the Prepare functions
+// make calls of, in the document's order.
+func Operations() []Operation {
+	return []Operation{
+		CreateSignInTokenOperation(),
+		RevokeSignInTokenOperation(),
+	}
 }
 
 // ClientWithResponses builds on ClientInterface to offer response payloads
