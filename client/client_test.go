@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -176,5 +177,39 @@ func TestNew_serverURLOrigin(t *testing.T) {
 		srv.Close()
 		require.NoError(t, err, tt.base)
 		assert.Equal(t, tt.want, got, "server URL %q", srv.URL+tt.base)
+	}
+}
+
+// OnSend's hook runs once for each attempt, just before it goes to the
+// doer; an error from it ends the call with nothing sent.
+func TestOnSend(t *testing.T) {
+	t.Parallel()
+	refused := errors.New("journal full")
+	tests := []struct {
+		name         string
+		hookErr      error
+		wantHooks    int
+		wantAttempts int
+	}{
+		{"each attempt", nil, 2, 2},
+		{"an error sends nothing", refused, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			s := &script{answers: []http.HandlerFunc{status(429), status(200)}}
+			f.mux.Handle(revokePattern, s)
+			hooks := 0
+			ctx := OnSend(context.Background(), func() error { hooks++; return tt.hookErr })
+			_, err := f.client(t).SignInTokens.Revoke(ctx, "sit_1")
+			if tt.hookErr != nil {
+				assert.ErrorIs(t, err, tt.hookErr)
+			} else {
+				assert.NoError(t, err)
+			}
+			assert.Equal(t, tt.wantHooks, hooks)
+			assert.Len(t, s.attempts(), tt.wantAttempts)
+		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -81,19 +80,14 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 }
 
 // clientOptions are the client options of a bulk run: the rate limit,
-// retries enough to ride out a few rate-limit windows, and an HTTP client
-// that keeps a connection for each call in flight, writes each create's
-// intent line before it is sent, and lets a sent call finish after Ctrl-C
-// (see sendingDoer). It refuses redirects itself: the SDK cannot do it for
-// a doer that is not an *http.Client.
+// retries enough to ride out a few rate-limit windows, and the SDK's HTTP
+// client, keeping a connection for each call in flight, under a doer that
+// lets a sent call finish after Ctrl-C (see finishSent).
 func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = max(*b.concurrency, client.DefaultMaxIdleConnsPerHost)
-	tr.MaxIdleConns = max(tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
-	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(sendingDoer{hc})}
+	hc := client.NewHTTPClient(max(*b.concurrency, client.DefaultMaxIdleConnsPerHost))
+	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(finishSent{hc})}
 	switch {
 	case limiter != nil:
 		opts = append(opts, client.WithLimiter(limiter))
@@ -120,8 +114,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 		return c.fail(err, false)
 	}
 	defer cl.CloseIdleConnections()
-	job.do = func(ctx context.Context, id string) (*client.SignInToken, error) { return job.call(ctx, cl, id) }
-	opts := runOptions{concurrency: *bf.concurrency, recreate: bf.recreate != nil && *bf.recreate}
+	opts := runOptions{client: cl, concurrency: *bf.concurrency, recreate: bf.recreate != nil && *bf.recreate}
 	sinks, closeRecord, code := c.openRecord(job, bf, &opts)
 	if closeRecord == nil {
 		return code

@@ -359,15 +359,15 @@ func TestRunBulk_writesEachOutcome(t *testing.T) {
 	ids, err := newIDReader(strings.NewReader(in.String()), "user_id")
 	require.NoError(t, err)
 	var out bytes.Buffer
-	job := bulkJob{name: "create", column: "user_id", do: func(ctx context.Context, id string) (*client.SignInToken, error) {
-		res, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: id})
+	job := bulkJob{name: "create", column: "user_id", send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+		res, err := cl.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: id})
 		if err != nil {
 			return nil, err
 		}
 		return res.SignInToken, nil
 	}}
 	j := &journal{sinks: []sink{{w: &out}}, stop: func() {}}
-	st, _, err := runBulk(context.Background(), job, ids, runOptions{concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
+	st, _, err := runBulk(context.Background(), job, ids, runOptions{client: c, concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
 	require.NoError(t, err)
 	assert.Equal(t, n, st.done)
 	lines := byKey(t, parseLines(t, out.String()), "user_id")

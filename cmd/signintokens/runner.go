@@ -18,10 +18,8 @@ type bulkJob struct {
 	// column names the input's IDs: the JSON field of each output line and
 	// the CSV column to read.
 	column string
-	// call makes the call for one ID with a client; do is call bound to
-	// the run's client.
-	call func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error)
-	do   func(ctx context.Context, id string) (*client.SignInToken, error)
+	// send makes the call for one ID with the run's client.
+	send func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error)
 	// creates says a call makes a credential: an ID whose earlier call may
 	// have happened is held back, never called again blindly. (A revoke
 	// of such an ID is sent again; revoking twice is harmless.)
@@ -42,6 +40,7 @@ const max429Waits = 5
 
 // runOptions say how a run treats its input.
 type runOptions struct {
+	client      *client.Client // what job.send calls with
 	concurrency int
 	prior       prior // what a previous run did (--journal or --resume)
 	recreate    bool  // create again for IDs whose earlier create is uncertain
@@ -95,7 +94,7 @@ func (r *bulkRun) handed(it inputID) {
 	}
 }
 
-// runBulk calls job.do for each ID of in, opts.concurrency at a time, and
+// runBulk calls job.send with opts.client for each ID of in, opts.concurrency at a time, and
 // writes each outcome to j as soon as it is known. When ctx ends (Ctrl-C, or
 // j's stop after a failed write) it reads no more input and starts no call,
 // including one waiting for the rate limiter; calls already sent finish and
@@ -207,7 +206,7 @@ func (r *bulkRun) carry(l *journalLine) {
 }
 
 // call makes one call and writes its outcome. A call writes that it is
-// about to be sent just before its request goes out (see sendingDoer).
+// about to be sent just before its request goes out (client.OnSend).
 func (r *bulkRun) call(ctx context.Context, it inputID) {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
@@ -221,10 +220,10 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 		intent.Sending = true
 		return r.j.write(&intent)
 	}
-	ctx = context.WithValue(ctx, onSendKey{}, onSend)
-	tok, err := r.job.do(ctx, it.id)
+	ctx = client.OnSend(ctx, onSend)
+	tok, err := r.job.send(ctx, r.opts.client, it.id)
 	for waits := 0; waits < max429Waits && r.waitOut429(ctx, err); waits++ {
-		tok, err = r.job.do(ctx, it.id)
+		tok, err = r.job.send(ctx, r.opts.client, it.id)
 	}
 	sent := attempts > 0
 	_, sentBefore := r.opts.prior.uncertain[it.id]
@@ -242,7 +241,7 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 	case err != nil:
 		info, _ := describe(err)
 		line.Error = &info
-		line.Uncertain = r.job.creates && errors.Is(err, client.ErrMaybeCreated)
+		line.Uncertain = errors.Is(err, client.ErrMaybeCreated)
 	case tok != nil:
 		line.ID, line.Status = tok.ID, string(tok.Status)
 		if tok.URL != nil {
@@ -332,22 +331,12 @@ func (r *bulkRun) update(f func(*bulkStats)) {
 	r.bar.show(r.st)
 }
 
-// onSendKey keys the function a call's context carries for sendingDoer.
-type onSendKey struct{}
+// finishSent sends the requests of a bulk run. Once sent, a request is
+// shielded from the run's end: it keeps its own deadline but is not
+// cancelled by Ctrl-C, so that its outcome is known and written.
+type finishSent struct{ next client.HTTPDoer }
 
-// sendingDoer sends the requests of a bulk run. Just before a request goes
-// out it calls the function in the request's context (which writes the
-// create's intent line; if that fails, nothing is sent). Once sent, a
-// request is shielded from the run's end: it keeps its own deadline but is
-// not cancelled by Ctrl-C, so that its outcome is known and written.
-type sendingDoer struct{ next client.HTTPDoer }
-
-func (d sendingDoer) Do(req *http.Request) (*http.Response, error) {
-	if onSend, ok := req.Context().Value(onSendKey{}).(func() error); ok {
-		if err := onSend(); err != nil {
-			return nil, err
-		}
-	}
+func (d finishSent) Do(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithoutCancel(req.Context()), context.CancelFunc(func() {})
 	if deadline, ok := req.Context().Deadline(); ok {
 		ctx, cancel = context.WithDeadline(ctx, deadline)

@@ -53,7 +53,7 @@ func (c cli) create(ctx context.Context, args []string) int {
 			header.ExpiresInSeconds = *req.ExpiresInSeconds
 		}
 		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", creates: true, header: header,
-			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+			send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 				r := req
 				r.UserID = id
 				res, err := cl.SignInTokens.Create(ctx, r)
@@ -111,7 +111,7 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 	if *bf.from != "" {
 		header := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "revoke"}
 		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id", header: header,
-			call: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+			send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
 				res, err := cl.SignInTokens.Revoke(ctx, id)
 				if err != nil {
 					return nil, err
