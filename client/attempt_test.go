@@ -145,7 +145,7 @@ func TestCaller_attemptContext(t *testing.T) {
 		{"no timeout", 0, context.Background(), false},
 	}
 	for _, tt := range tests {
-		c := &caller{timeout: tt.timeout}
+		c := &Client{timeout: tt.timeout}
 		ctx, cancel := c.attemptContext(tt.ctx)
 		assert.Equal(t, tt.ownTimer, ctx != tt.ctx, tt.name)
 		assert.Equal(t, tt.ownTimer, cancel != nil, tt.name)

@@ -261,7 +261,7 @@ func BenchmarkLoopbackRevoke(b *testing.B) {
 // The retry layer costs no allocation when the first attempt succeeds:
 // a call with the default policy allocates as much as one with none.
 // Not parallel: AllocsPerRun counts every allocation in the process.
-func TestSender_retryLayerAllocs(t *testing.T) {
+func TestRetry_retryLayerAllocs(t *testing.T) {
 	skipUnderRace(t)
 	hc := &http.Client{Transport: memoryTransport{status: 200, body: []byte(tokenJSON)}}
 	allocs := func(p RetryPolicy) float64 {
@@ -373,7 +373,7 @@ func buildBenchRequest(op gen.Operation, prepare func() (gen.Call, error)) (*htt
 	if err != nil {
 		return nil, err
 	}
-	c := &caller{setHeaders: headerSetter(testKey, "2026-05-12", "bench")}
+	c := &Client{setHeaders: headerSetter(testKey, "2026-05-12", "bench")}
 	req, _, err := newRequest(context.Background(), c, &op, p)
 	return req, err
 }

@@ -64,9 +64,12 @@ func newOperation[T any](op gen.Operation, valid func(*T) error) operation[T] {
 	return operation[T]{Operation: op, bodies: bodies, valid: valid}
 }
 
-// caller runs the calls of one Client with what New decided. It is never
-// changed after New.
-type caller struct {
+// A Client talks to Clerk's Backend API. It is immutable after New and safe
+// for concurrent use. Printing it never shows the secret key.
+type Client struct {
+	// SignInTokens creates and revokes sign-in tokens.
+	SignInTokens *SignInTokensService
+
 	server   string // the base URL with a trailing slash, as gen wants it
 	basePath string // the base URL's path without it, cut from paths in errors
 	doer     HTTPDoer
@@ -85,11 +88,21 @@ type caller struct {
 	clock   clock
 }
 
+// CloseIdleConnections closes the connections the client's HTTP client keeps
+// open but idle, as http.Client.CloseIdleConnections does; calls in flight
+// are not affected. With a doer given to WithHTTPClient that has no such
+// method, it does nothing.
+func (c *Client) CloseIdleConnections() {
+	if ic, ok := c.doer.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections()
+	}
+}
+
 // call sends p, a call of op whose inputs gen checked, until its answer is
 // final, and maps that answer (errors.go) to the model, decoded into dst,
 // or to a typed error. The response keeps, as its Request, kept: a copy of
 // the request sent, without the key.
-func call[T any](ctx context.Context, c *caller, op *operation[T], p gen.Call, dst *T, kept *http.Request) (*http.Response, error) {
+func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, dst *T, kept *http.Request) (*http.Response, error) {
 	a, err := send(ctx, c, op, p)
 	if a.req == nil {
 		// Nothing was sent: the context ended before the first attempt,
@@ -114,7 +127,7 @@ func call[T any](ctx context.Context, c *caller, op *operation[T], p gen.Call, d
 // with a response, final, and err says what ended the wait for another
 // attempt if one was due; without one, err is its transport error; without
 // a request, nothing was sent and err says why.
-func send[T any](ctx context.Context, c *caller, op *operation[T], p gen.Call) (answer, error) {
+func send[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call) (answer, error) {
 	var a answer
 	var sendErr error // the last attempt's transport error
 	var wait time.Duration
@@ -272,7 +285,7 @@ type answer struct {
 // has no response: the request could not be built (no req either) or sent.
 // A failure while reading the body is the answer's readErr, so that the
 // status code is kept.
-func attempt(ctx context.Context, c *caller, op *gen.Operation, p gen.Call) (answer, error) {
+func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (answer, error) {
 	ctx, cancel := c.attemptContext(ctx)
 	if cancel != nil {
 		defer cancel()
@@ -314,7 +327,7 @@ func attempt(ctx context.Context, c *caller, op *gen.Operation, p gen.Call) (ans
 
 // attemptContext bounds one attempt by the client's timeout. When the
 // caller's deadline ends first, it is bound enough: no timer is made.
-func (c *caller) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.timeout <= 0 {
 		return ctx, nil
 	}
@@ -334,7 +347,7 @@ func (c *caller) attemptContext(ctx context.Context) (context.Context, context.C
 // HTTP/2 transport, which resends a rewindable request after a stream
 // reset, nor any doer can replay it; and it counts what the transport read,
 // the evidence that the request was not sent.
-func newRequest(ctx context.Context, c *caller, op *gen.Operation, p gen.Call) (*http.Request, *sentBody, error) {
+func newRequest(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (*http.Request, *sentBody, error) {
 	buf := new(requestBuf)
 	var body io.Reader
 	if p.Body != nil {
@@ -737,7 +750,7 @@ func isHTTP2Error(pkg, name string) bool {
 // pauseAfter429 pauses every call of the client after a 429, whether or not
 // this call tries again: the server is limiting the client, not the call.
 // The pause lasts the answer's Retry-After, else the wait the policy gives.
-func (c *caller) pauseAfter429(ctx context.Context, a *answer, now time.Time, retries int, d retryDecision) {
+func (c *Client) pauseAfter429(ctx context.Context, a *answer, now time.Time, retries int, d retryDecision) {
 	if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
 		return
 	}
@@ -754,7 +767,7 @@ func (c *caller) pauseAfter429(ctx context.Context, a *answer, now time.Time, re
 // log writes one record for one attempt. It never writes headers or bodies:
 // they carry the secret key and the token; what it takes from the answer
 // and the error is cleaned.
-func (c *caller) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
+func (c *Client) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
 	attrs := []slog.Attr{
 		slog.String("method", a.req.Method),
 		slog.String("path", a.req.URL.EscapedPath()),

@@ -136,7 +136,7 @@ func assertSameBuild(t *testing.T, op string, stock *http.Request, stockErr erro
 // client makes it.
 func buildRequest(t *testing.T, op gen.Operation, p gen.Call) *http.Request {
 	t.Helper()
-	c := &caller{setHeaders: headerSetter(testKey, "2026-05-12", "test")}
+	c := &Client{setHeaders: headerSetter(testKey, "2026-05-12", "test")}
 	req, _, err := newRequest(context.Background(), c, &op, p)
 	require.NoError(t, err)
 	return req

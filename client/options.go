@@ -40,25 +40,6 @@ const DefaultTimeout = 10 * time.Second
 // Clerk, shaking hands over TLS) again. Go's default transport keeps 2.
 const DefaultMaxIdleConnsPerHost = 64
 
-// A Client talks to Clerk's Backend API. It is immutable after New and safe
-// for concurrent use. Printing it never shows the secret key.
-type Client struct {
-	// SignInTokens creates and revokes sign-in tokens.
-	SignInTokens *SignInTokensService
-
-	doer HTTPDoer
-}
-
-// CloseIdleConnections closes the connections the client's HTTP client keeps
-// open but idle, as http.Client.CloseIdleConnections does; calls in flight
-// are not affected. With a doer given to WithHTTPClient that has no such
-// method, it does nothing.
-func (c *Client) CloseIdleConnections() {
-	if ic, ok := c.doer.(interface{ CloseIdleConnections() }); ok {
-		ic.CloseIdleConnections()
-	}
-}
-
 type config struct {
 	secretKey    string
 	serverURL    string
@@ -93,16 +74,16 @@ func New(opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	c, err := cfg.caller()
+	c, err := cfg.client()
 	if err != nil {
 		return nil, err
 	}
-	return &Client{SignInTokens: newSignInTokensService(c), doer: c.doer}, nil
+	c.SignInTokens = newSignInTokensService(c)
+	return c, nil
 }
 
-// caller checks the configuration and turns it into the caller that runs
-// every call of the Client.
-func (cfg *config) caller() (*caller, error) {
+// client checks the configuration and turns it into the Client's own.
+func (cfg *config) client() (*Client, error) {
 	switch {
 	case cfg.secretKey == "":
 		return nil, errors.New("clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY")
@@ -142,7 +123,7 @@ func (cfg *config) caller() (*caller, error) {
 	if ua := strings.TrimSpace(cfg.userAgent); ua != "" {
 		userAgent += " " + ua
 	}
-	return &caller{
+	return &Client{
 		server:      server.String() + "/",
 		basePath:    server.EscapedPath(),
 		doer:        noRedirects(doer),

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkgo/signintokens/gen"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,17 +82,23 @@ func cutBody(reset bool) http.HandlerFunc {
 
 const createBody = `{"user_id":"user_12345"}`
 
-func TestSender_retries(t *testing.T) {
+// retryCase is a script of answers to one operation and what the client
+// makes of it: how many attempts, which waits between them, and the result.
+type retryCase struct {
+	name     string
+	op       gen.Operation
+	answers  []http.HandlerFunc
+	timeout  time.Duration
+	attempts int
+	waits    []time.Duration
+	check    func(t *testing.T, err error)
+}
+
+// An operation that may be resent is retried on 429, 502, 503, 504, a
+// timed-out attempt and a broken answer; nothing else.
+func TestRetry_resendable(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		create   bool
-		answers  []http.HandlerFunc
-		timeout  time.Duration
-		attempts int
-		waits    []time.Duration
-		check    func(t *testing.T, res *CreateSignInTokenResponse, err error)
-	}{
+	runRetryCases(t, gen.RevokeSignInTokenOperation(), []retryCase{
 		{
 			name: "revoke 503 503 200", answers: []http.HandlerFunc{status(503), status(503), status(200)},
 			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
@@ -105,7 +112,7 @@ func TestSender_retries(t *testing.T) {
 		{
 			name: "revoke 502 504 then 404 is final", answers: []http.HandlerFunc{status(502), status(504), status(404)},
 			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
-			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+			check: func(t *testing.T, err error) {
 				var ce *ClerkErrors
 				require.ErrorAs(t, err, &ce)
 				assert.Equal(t, 404, ce.StatusCode)
@@ -116,60 +123,9 @@ func TestSender_retries(t *testing.T) {
 			attempts: 1, check: apiError(500, "API error occurred: status_500", 0),
 		},
 		{
-			name: "create 503 is not retried", create: true, answers: []http.HandlerFunc{status(503), status(200)},
-			attempts: 1, check: apiError(503, "API error occurred: status_503", 0),
-		},
-		{
-			name: "create 429 then 200", create: true, answers: []http.HandlerFunc{status(429), status(200)},
-			attempts: 2, waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
-		},
-		{
-			name: "create 429 with Retry-After seconds", create: true,
-			answers:  []http.HandlerFunc{status(429, "Retry-After", "3"), status(200)},
-			attempts: 2, waits: []time.Duration{3 * time.Second}, check: succeeded,
-		},
-		{
-			name: "revoke 503 with Retry-After date", answers: []http.HandlerFunc{
-				status(503, "Retry-After", time.Date(2026, 11, 28, 12, 0, 7, 0, time.UTC).Format(http.TimeFormat)), status(200),
-			},
-			attempts: 2, waits: []time.Duration{7 * time.Second}, check: succeeded,
-		},
-		{
-			name: "429 with Retry-After 3600 returns at once", create: true,
-			answers:  []http.HandlerFunc{status(429, "Retry-After", "3600"), status(200)},
-			attempts: 1, check: apiError(429, "API error occurred: status_429", time.Hour),
-		},
-		{
-			name: "429 until retries run out keeps Retry-After", answers: []http.HandlerFunc{status(429, "Retry-After", "2")},
-			attempts: 3, waits: []time.Duration{2 * time.Second, 2 * time.Second},
-			check: apiError(429, "API error occurred: status_429", 2*time.Second),
-		},
-		{
-			name: "create attempt timing out is not retried", create: true, timeout: 250 * time.Millisecond,
-			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 1,
-			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
-				assert.ErrorIs(t, err, context.DeadlineExceeded)
-			},
-		},
-		{
 			name: "revoke attempt timing out is retried", timeout: 250 * time.Millisecond,
 			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 2,
 			waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
-		},
-		{
-			name: "create reset mid-body keeps the status", create: true,
-			answers: []http.HandlerFunc{cutBody(true), status(200)}, attempts: 1,
-			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
-				apiError(200, "reading response body", 0)(t, nil, err)
-			},
-		},
-		{
-			name: "create truncated body keeps the status", create: true,
-			answers: []http.HandlerFunc{cutBody(false), status(200)}, attempts: 1,
-			check: func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
-				apiError(200, "reading response body", 0)(t, nil, err)
-				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-			},
 		},
 		{
 			name: "revoke reset mid-body is retried", answers: []http.HandlerFunc{cutBody(true), status(200)},
@@ -179,10 +135,86 @@ func TestSender_retries(t *testing.T) {
 			name: "revoke truncated body is retried", answers: []http.HandlerFunc{cutBody(false), cutBody(false), status(200)},
 			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}, check: succeeded,
 		},
-	}
+	})
+}
+
+// An operation that creates a credential is retried only when its answer
+// says it was not processed (429) or no byte of it left.
+func TestRetry_createsCredential(t *testing.T) {
+	t.Parallel()
+	runRetryCases(t, gen.CreateSignInTokenOperation(), []retryCase{
+		{
+			name: "create 503 is not retried", answers: []http.HandlerFunc{status(503), status(200)},
+			attempts: 1, check: apiError(503, "API error occurred: status_503", 0),
+		},
+		{
+			name: "create 429 then 200", answers: []http.HandlerFunc{status(429), status(200)},
+			attempts: 2, waits: []time.Duration{500 * time.Millisecond}, check: succeeded,
+		},
+		{
+			name: "create attempt timing out is not retried", timeout: 250 * time.Millisecond,
+			answers: []http.HandlerFunc{hangs, status(200)}, attempts: 1,
+			check: func(t *testing.T, err error) {
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			},
+		},
+		{
+			name:    "create reset mid-body keeps the status",
+			answers: []http.HandlerFunc{cutBody(true), status(200)}, attempts: 1,
+			check: func(t *testing.T, err error) {
+				apiError(200, "reading response body", 0)(t, err)
+			},
+		},
+		{
+			name:    "create truncated body keeps the status",
+			answers: []http.HandlerFunc{cutBody(false), status(200)}, attempts: 1,
+			check: func(t *testing.T, err error) {
+				apiError(200, "reading response body", 0)(t, err)
+				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			},
+		},
+	})
+}
+
+// A Retry-After is waited for, whatever the operation, up to the policy's
+// MaxRetryAfter.
+func TestRetry_retryAfter(t *testing.T) {
+	t.Parallel()
+	runRetryCases(t, gen.Operation{}, []retryCase{
+		{
+			op: gen.CreateSignInTokenOperation(), name: "create 429 with Retry-After seconds",
+			answers:  []http.HandlerFunc{status(429, "Retry-After", "3"), status(200)},
+			attempts: 2, waits: []time.Duration{3 * time.Second}, check: succeeded,
+		},
+		{
+			op: gen.RevokeSignInTokenOperation(), name: "revoke 503 with Retry-After date", answers: []http.HandlerFunc{
+				status(503, "Retry-After", time.Date(2026, 11, 28, 12, 0, 7, 0, time.UTC).Format(http.TimeFormat)), status(200),
+			},
+			attempts: 2, waits: []time.Duration{7 * time.Second}, check: succeeded,
+		},
+		{
+			op: gen.CreateSignInTokenOperation(), name: "429 with Retry-After 3600 returns at once",
+			answers:  []http.HandlerFunc{status(429, "Retry-After", "3600"), status(200)},
+			attempts: 1, check: apiError(429, "API error occurred: status_429", time.Hour),
+		},
+		{
+			op: gen.RevokeSignInTokenOperation(), name: "429 until retries run out keeps Retry-After", answers: []http.HandlerFunc{status(429, "Retry-After", "2")},
+			attempts: 3, waits: []time.Duration{2 * time.Second, 2 * time.Second},
+			check: apiError(429, "API error occurred: status_429", 2*time.Second),
+		},
+	})
+}
+
+// runRetryCases runs each case against op, or the case's own op when it
+// names one, through the client's call of that operation.
+func runRetryCases(t *testing.T, op gen.Operation, tests []retryCase) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			op := op
+			if tt.op.ID != "" {
+				op = tt.op
+			}
 			f := setup(t)
 			s := &script{answers: tt.answers}
 			f.mux.Handle(createPattern, s)
@@ -191,25 +223,14 @@ func TestSender_retries(t *testing.T) {
 			if tt.timeout > 0 {
 				opts = append(opts, WithTimeout(tt.timeout))
 			}
-			c := f.client(t, opts...)
-			var res *CreateSignInTokenResponse
-			var err error
-			want := ""
-			if tt.create {
-				want = createBody
-				res, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
-			} else {
-				var r *RevokeSignInTokenResponse
-				r, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
-				res = (*CreateSignInTokenResponse)(r)
-			}
+			err := callOperation(f.client(t, opts...), op)
 			got := s.attempts()
 			require.Len(t, got, tt.attempts, "attempts")
 			for i, body := range got {
-				assert.Equal(t, want, body, "body of attempt %d", i+1)
+				assert.Equal(t, bodyOf(op), body, "body of attempt %d", i+1)
 			}
 			assert.Equal(t, tt.waits, f.waits.all(), "waits between attempts")
-			tt.check(t, res, err)
+			tt.check(t, err)
 			if err != nil {
 				assertNoSecrets(t, err)
 			}
@@ -217,15 +238,36 @@ func TestSender_retries(t *testing.T) {
 	}
 }
 
-func succeeded(t *testing.T, res *CreateSignInTokenResponse, err error) {
-	t.Helper()
-	require.NoError(t, err)
-	require.NotNil(t, res.SignInToken)
-	assert.Equal(t, "sit_2aBcD", res.SignInToken.ID)
+// callOperation calls op, one of the document's operations, through the
+// service method that sends it, with the inputs bodyOf says.
+func callOperation(c *Client, op gen.Operation) error {
+	var err error
+	switch op.ID {
+	case "CreateSignInToken":
+		_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+	case "RevokeSignInToken":
+		_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	default:
+		panic("callOperation: no call for " + op.ID)
+	}
+	return err
 }
 
-func apiError(status int, message string, retryAfter time.Duration) func(*testing.T, *CreateSignInTokenResponse, error) {
-	return func(t *testing.T, _ *CreateSignInTokenResponse, err error) {
+// bodyOf is the body callOperation sends for op.
+func bodyOf(op gen.Operation) string {
+	if op.ContentType == "" {
+		return ""
+	}
+	return createBody
+}
+
+func succeeded(t *testing.T, err error) {
+	t.Helper()
+	require.NoError(t, err)
+}
+
+func apiError(status int, message string, retryAfter time.Duration) func(*testing.T, error) {
+	return func(t *testing.T, err error) {
 		t.Helper()
 		var ae *APIError
 		require.ErrorAs(t, err, &ae, "got %v", err)
@@ -259,7 +301,7 @@ func assertNoSecrets(t *testing.T, err error) {
 
 // A connection that is never made proves the server saw nothing: even a
 // create is retried.
-func TestSender_dialRefused(t *testing.T) {
+func TestRetry_dialRefused(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -283,7 +325,7 @@ func TestSender_dialRefused(t *testing.T) {
 }
 
 // The caller's context ends the call during a wait between attempts.
-func TestSender_contextCancelledDuringWait(t *testing.T) {
+func TestRetry_contextCancelledDuringWait(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	s := &script{answers: []http.HandlerFunc{status(503), status(200)}}
@@ -302,7 +344,7 @@ func TestSender_contextCancelledDuringWait(t *testing.T) {
 }
 
 // An expired context is never retried and keeps errors.Is.
-func TestSender_contextDeadline(t *testing.T) {
+func TestRetry_contextDeadline(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	s := &script{answers: []http.HandlerFunc{hangs}}
@@ -316,7 +358,7 @@ func TestSender_contextDeadline(t *testing.T) {
 }
 
 // A 50 MiB answer is cut at 1 MiB, never held whole.
-func TestSender_hugeBody(t *testing.T) {
+func TestRetry_hugeBody(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	chunk := strings.Repeat("x", 1<<20)
@@ -339,7 +381,7 @@ func TestSender_hugeBody(t *testing.T) {
 }
 
 // A certificate the client does not trust fails at once, even for a revoke.
-func TestSender_untrustedCertificate(t *testing.T) {
+func TestRetry_untrustedCertificate(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
@@ -431,7 +473,7 @@ func TestRetryPolicy_zero(t *testing.T) {
 	s := &script{answers: []http.HandlerFunc{status(503), status(200)}}
 	f.mux.Handle(revokePattern, s)
 	_, err := f.client(t, WithRetryPolicy(RetryPolicy{})).SignInTokens.Revoke(context.Background(), "sit_1")
-	apiError(503, "API error occurred: status_503", 0)(t, nil, err)
+	apiError(503, "API error occurred: status_503", 0)(t, err)
 	assert.Len(t, s.attempts(), 1)
 }
 
@@ -477,7 +519,7 @@ func TestRetryable_reasons(t *testing.T) {
 
 // A context that ends before the first attempt (here, already cancelled)
 // sends nothing and returns the context's error with the SDK's prefix.
-func TestSender_contextDoneBeforeSending(t *testing.T) {
+func TestRetry_contextDoneBeforeSending(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -491,7 +533,7 @@ func TestSender_contextDoneBeforeSending(t *testing.T) {
 // A wait that cannot fit in the caller's deadline is not begun: the call
 // returns the answer that asked for it, typed, with its RetryAfter, instead
 // of a bare context error after waiting in vain.
-func TestSender_waitLongerThanDeadline(t *testing.T) {
+func TestRetry_waitLongerThanDeadline(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string

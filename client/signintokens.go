@@ -15,11 +15,11 @@ import (
 // SignInTokensService creates and revokes sign-in tokens. Get one from
 // Client.SignInTokens.
 type SignInTokensService struct {
-	c              *caller
+	c              *Client
 	create, revoke operation[gen.SignInToken]
 }
 
-func newSignInTokensService(c *caller) *SignInTokensService {
+func newSignInTokensService(c *Client) *SignInTokensService {
 	return &SignInTokensService{
 		c:      c,
 		create: newOperation(gen.CreateSignInTokenOperation(), hasID),
