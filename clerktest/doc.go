@@ -21,7 +21,7 @@
 //		c := srv.Client()
 //		res, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
 //		...
-//		tok, _ := srv.Token(res.SignInToken.ID) // what the fake holds
+//		tok, _ := srv.SignInToken(res.SignInToken.ID) // what the fake holds
 //	}
 //
 // FailNext scripts faults (a status, headers, a body, a delay, a dropped

@@ -27,10 +27,10 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := fake.Accept(res.SignInToken.ID); err != nil { // as the user signing in would
+	if err := fake.AcceptSignInToken(res.SignInToken.ID); err != nil { // as the user signing in would
 		log.Fatal(err)
 	}
-	tok, _ := fake.Token(res.SignInToken.ID)
+	tok, _ := fake.SignInToken(res.SignInToken.ID)
 	fmt.Println(tok.UserID, tok.Status)
 	for _, r := range fake.Requests() {
 		fmt.Println(r.Method, r.Path, r.Status)

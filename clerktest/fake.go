@@ -124,8 +124,9 @@ func (f *Fake) AddUser(id string) {
 	f.users[id] = true
 }
 
-// Token returns the token with this ID as it is now, and whether it exists.
-func (f *Fake) Token(id string) (client.SignInToken, bool) {
+// SignInToken returns the sign-in token with this ID as it is now, and
+// whether it exists.
+func (f *Fake) SignInToken(id string) (client.SignInToken, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tokens[id]
@@ -135,8 +136,9 @@ func (f *Fake) Token(id string) (client.SignInToken, bool) {
 	return client.SignInToken(t.SignInToken), true
 }
 
-// Tokens returns every token the fake holds, in no particular order.
-func (f *Fake) Tokens() []client.SignInToken {
+// SignInTokens returns every sign-in token the fake holds, in no
+// particular order.
+func (f *Fake) SignInTokens() []client.SignInToken {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]client.SignInToken, 0, len(f.tokens))
@@ -146,9 +148,10 @@ func (f *Fake) Tokens() []client.SignInToken {
 	return out
 }
 
-// Accept marks a pending token accepted, as a user signing in with it would.
-// It fails for an unknown, expired or no longer pending token.
-func (f *Fake) Accept(tokenID string) error {
+// AcceptSignInToken marks a pending sign-in token accepted, as a user
+// signing in with it would. It fails for an unknown, expired or no longer
+// pending token.
+func (f *Fake) AcceptSignInToken(tokenID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.tokens[tokenID]
@@ -164,6 +167,21 @@ func (f *Fake) Accept(tokenID string) error {
 	t.UpdatedAt = f.now().UnixMilli()
 	return nil
 }
+
+// Token is SignInToken.
+//
+// Deprecated: use SignInToken; the fake may hold more kinds of token.
+func (f *Fake) Token(id string) (client.SignInToken, bool) { return f.SignInToken(id) }
+
+// Tokens is SignInTokens.
+//
+// Deprecated: use SignInTokens; the fake may hold more kinds of token.
+func (f *Fake) Tokens() []client.SignInToken { return f.SignInTokens() }
+
+// Accept is AcceptSignInToken.
+//
+// Deprecated: use AcceptSignInToken; the fake may hold more kinds of token.
+func (f *Fake) Accept(tokenID string) error { return f.AcceptSignInToken(tokenID) }
 
 // maxExpiresIn is the longest lifetime the fake gives a token: about 292
 // years, the longest a time.Duration holds. A longer expires_in_seconds is

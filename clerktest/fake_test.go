@@ -101,7 +101,7 @@ func TestFake_createAndRevoke(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, client.SignInTokenStatusRevoked, res.SignInToken.Status)
 	assert.Nil(t, res.SignInToken.Token, "the token itself comes only with create")
-	held, ok := srv.Token(tok.ID)
+	held, ok := srv.SignInToken(tok.ID)
 	require.True(t, ok)
 	assert.Equal(t, gen.SignInTokenStatusRevoked, held.Status)
 
@@ -118,7 +118,7 @@ func TestFake_errors(t *testing.T) {
 	t.Parallel()
 	srv, c := setup(t)
 	accepted := create(t, c, "user_1")
-	require.NoError(t, srv.Accept(accepted.ID))
+	require.NoError(t, srv.AcceptSignInToken(accepted.ID))
 	revoked := create(t, c, "user_2")
 	_, err := c.SignInTokens.Revoke(context.Background(), revoked.ID)
 	require.NoError(t, err)
@@ -156,11 +156,7 @@ func TestFake_rawRequests(t *testing.T) {
 	srv, _ := setup(t)
 	const jsonType = "application/json"
 	spaces := strings.Repeat(" ", 5<<20)
-	tests := []struct {
-		name, method, path, key, contentType, body string
-		status                                     int
-		code, param, message, long                 string
-	}{
+	tests := []rawRequest{
 		{"no body", "", "/sign_in_tokens", srv.SecretKey(), "", "", 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
 		{"no user_id", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
 		{"empty user_id", "", "/sign_in_tokens", srv.SecretKey(), jsonType, `{"user_id":""}`, 422, "form_param_missing", "user_id", "is missing", "user_id must be included."},
@@ -188,44 +184,58 @@ func TestFake_rawRequests(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
-				req, err := http.NewRequest(cmp.Or(tt.method, http.MethodPost), srv.URL+tt.path, strings.NewReader(tt.body))
-				require.NoError(t, err)
-				if tt.key != "" {
-					req.Header.Set("Authorization", "Bearer "+tt.key)
-				}
-				if tt.contentType != "" {
-					req.Header.Set("Content-Type", tt.contentType)
-				}
-				noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-				rsp, err := noRedirects.Do(req)
-				require.NoError(t, err)
-				defer rsp.Body.Close()
-				assert.Equal(t, tt.status, rsp.StatusCode)
-				assert.Equal(t, "application/json", rsp.Header.Get("Content-Type"))
-				var body gen.ClerkErrors
-				require.NoError(t, json.NewDecoder(rsp.Body).Decode(&body))
-				require.Len(t, body.Errors, 1)
-				assert.Equal(t, tt.code, body.Errors[0].Code)
-				if tt.param != "" {
-					assert.Equal(t, tt.param, body.Errors[0].Meta["param_name"])
-				}
-				if tt.message != "" {
-					assert.Equal(t, tt.message, body.Errors[0].Message)
-				}
-				if tt.long != "" {
-					assert.Equal(t, tt.long, body.Errors[0].LongMessage)
-				}
-				require.NotNil(t, body.ClerkTraceID)
-				assert.Equal(t, rsp.Header.Get(TraceHeader), *body.ClerkTraceID)
+				checkRawRequest(t, srv.URL, tt)
 			})
-
 		}
 	})
 	require.NotEmpty(t, srv.Requests())
 	for _, r := range srv.Requests() {
 		assert.NotEqual(t, 200, r.Status, "%s %s", r.Method, r.Path)
 	}
-	assert.Empty(t, srv.Tokens(), "no request made a token")
+	assert.Empty(t, srv.SignInTokens(), "no request made a token")
+}
+
+// rawRequest is one request to the fake that the SDK would never send, and
+// the error Clerk answers it with.
+type rawRequest struct {
+	name, method, path, key, contentType, body string
+	status                                     int
+	code, param, message, long                 string
+}
+
+// checkRawRequest sends tt to the fake at url, redirects refused, and
+// checks its Clerk-shaped error.
+func checkRawRequest(t *testing.T, url string, tt rawRequest) {
+	t.Helper()
+	req, err := http.NewRequest(cmp.Or(tt.method, http.MethodPost), url+tt.path, strings.NewReader(tt.body))
+	require.NoError(t, err)
+	if tt.key != "" {
+		req.Header.Set("Authorization", "Bearer "+tt.key)
+	}
+	if tt.contentType != "" {
+		req.Header.Set("Content-Type", tt.contentType)
+	}
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	rsp, err := noRedirects.Do(req)
+	require.NoError(t, err)
+	defer rsp.Body.Close()
+	assert.Equal(t, tt.status, rsp.StatusCode)
+	assert.Equal(t, "application/json", rsp.Header.Get("Content-Type"))
+	var body gen.ClerkErrors
+	require.NoError(t, json.NewDecoder(rsp.Body).Decode(&body))
+	require.Len(t, body.Errors, 1)
+	assert.Equal(t, tt.code, body.Errors[0].Code)
+	if tt.param != "" {
+		assert.Equal(t, tt.param, body.Errors[0].Meta["param_name"])
+	}
+	if tt.message != "" {
+		assert.Equal(t, tt.message, body.Errors[0].Message)
+	}
+	if tt.long != "" {
+		assert.Equal(t, tt.long, body.Errors[0].LongMessage)
+	}
+	require.NotNil(t, body.ClerkTraceID)
+	assert.Equal(t, rsp.Header.Get(TraceHeader), *body.ClerkTraceID)
 }
 
 func TestFake_expiry(t *testing.T) {
@@ -241,9 +251,9 @@ func TestFake_expiry(t *testing.T) {
 	mu.Lock()
 	now = now.Add(61 * time.Second)
 	mu.Unlock()
-	assert.ErrorContains(t, srv.Accept(res.SignInToken.ID), "expired")
-	assert.NoError(t, srv.Accept(fresh.ID), "the default lifetime is 30 days")
-	held, _ := srv.Token(res.SignInToken.ID)
+	assert.ErrorContains(t, srv.AcceptSignInToken(res.SignInToken.ID), "expired")
+	assert.NoError(t, srv.AcceptSignInToken(fresh.ID), "the default lifetime is 30 days")
+	held, _ := srv.SignInToken(res.SignInToken.ID)
 	assert.Equal(t, gen.SignInTokenStatusPending, held.Status, "an expired token stays pending")
 	_, err = c.SignInTokens.Revoke(context.Background(), res.SignInToken.ID)
 	assert.NoError(t, err, "and can still be revoked")
@@ -259,7 +269,7 @@ func TestFake_signInURL(t *testing.T) {
 		_ = rsp.Body.Close()
 		assert.Equal(t, want, rsp.StatusCode, "visit %d", i+1)
 	}
-	held, _ := srv.Token(tok.ID)
+	held, _ := srv.SignInToken(tok.ID)
 	assert.Equal(t, gen.SignInTokenStatusAccepted, held.Status)
 }
 
@@ -279,7 +289,7 @@ func TestFake_concurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	toks := srv.Tokens()
+	toks := srv.SignInTokens()
 	assert.Len(t, toks, 50)
 	for _, tok := range toks {
 		assert.Equal(t, gen.SignInTokenStatusRevoked, tok.Status)
@@ -287,81 +297,76 @@ func TestFake_concurrent(t *testing.T) {
 	assert.Len(t, srv.Requests(), 100)
 }
 
-func TestFake_faults(t *testing.T) {
+func TestFake_faultReplacesAnswer(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-
-	t.Run("status headers body", func(t *testing.T) {
-		t.Parallel()
-		srv, c := setup(t)
-		srv.FailNext(2, Fault{Status: 502, Header: http.Header{"Content-Type": {"text/html"}, "X-Edge": {"1"}}, Body: "<html>bad gateway</html>"})
-		for range 2 {
-			_, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
-			var ae *client.APIError
-			require.ErrorAs(t, err, &ae)
-			assert.Equal(t, 502, ae.StatusCode)
-			assert.Equal(t, "<html>bad gateway</html>", ae.Body)
-			assert.Equal(t, "1", ae.RawResponse.Header.Get("X-Edge"))
-		}
-		assert.Empty(t, srv.Tokens(), "a fault replaces the request")
-		create(t, c, "user_1") // the third request is answered as usual
-	})
-
-	t.Run("delay", func(t *testing.T) {
-		t.Parallel()
-		srv, c := setup(t)
-		srv.FailNext(1, Fault{Delay: 10 * time.Millisecond})
-		_, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
-		require.NoError(t, err, "a delay alone answers as usual, later")
-
-		srv.FailNext(1, Fault{Delay: time.Minute})
-		c2 := srv.Client(client.WithTimeout(20*time.Millisecond), client.WithRetryPolicy(client.RetryPolicy{}))
-		_, err = c2.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-	})
-
-	t.Run("drop", func(t *testing.T) {
-		t.Parallel()
-		srv, c := setup(t)
-		srv.FailNext(1, Fault{Drop: true})
-		_, err := c.SignInTokens.Revoke(ctx, "sit_x")
-		require.Error(t, err)
-		var ae *client.APIError
-		assert.False(t, errors.As(err, &ae), "a dropped connection is a transport error")
-		assert.Equal(t, 0, srv.Requests()[0].Status)
-	})
-
-	t.Run("lost answer to a revoke", func(t *testing.T) {
-		t.Parallel()
-		srv, _ := setup(t)
-		c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{MaxRetries: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}))
-		tok := create(t, c, "user_1")
-		srv.FailNext(1, Fault{Status: 503, AfterProcessing: true})
-		_, err := c.SignInTokens.Revoke(ctx, tok.ID)
-		var ce *client.ClerkErrors
-		require.ErrorAs(t, err, &ce, "the retry finds the token already revoked")
-		assert.True(t, ce.HasCode("sign_in_token_cannot_be_revoked_code"))
-		held, _ := srv.Token(tok.ID)
-		assert.Equal(t, gen.SignInTokenStatusRevoked, held.Status)
-	})
-
-	t.Run("rate limit", func(t *testing.T) {
-		t.Parallel()
-		now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-		srv, c := setup(t, WithClock(func() time.Time { return now }))
-		srv.SetRateLimit(2, 10*time.Second)
-		create(t, c, "user_1")
-		create(t, c, "user_1")
-		_, err := c.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: "user_1"})
+	srv, c := setup(t)
+	srv.FailNext(2, Fault{Status: 502, Header: http.Header{"Content-Type": {"text/html"}, "X-Edge": {"1"}}, Body: "<html>bad gateway</html>"})
+	for range 2 {
+		_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
 		var ae *client.APIError
 		require.ErrorAs(t, err, &ae)
-		assert.Equal(t, 429, ae.StatusCode)
-		assert.Equal(t, 10*time.Second, ae.RetryAfter)
-		assert.Equal(t, "API error occurred: too_many_requests", ae.Message)
-		assert.Len(t, srv.Tokens(), 2)
-		srv.SetRateLimit(0, 0)
-		create(t, c, "user_1")
-	})
+		assert.Equal(t, 502, ae.StatusCode)
+		assert.Equal(t, "<html>bad gateway</html>", ae.Body)
+		assert.Equal(t, "1", ae.RawResponse.Header.Get("X-Edge"))
+	}
+	assert.Empty(t, srv.SignInTokens(), "a fault replaces the request")
+	create(t, c, "user_1") // the third request is answered as usual
+}
+
+func TestFake_faultDelays(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.FailNext(1, Fault{Delay: 10 * time.Millisecond})
+	_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	require.NoError(t, err, "a delay alone answers as usual, later")
+
+	srv.FailNext(1, Fault{Delay: time.Minute})
+	c2 := srv.Client(client.WithTimeout(20*time.Millisecond), client.WithRetryPolicy(client.RetryPolicy{}))
+	_, err = c2.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestFake_faultDrops(t *testing.T) {
+	t.Parallel()
+	srv, c := setup(t)
+	srv.FailNext(1, Fault{Drop: true})
+	_, err := c.SignInTokens.Revoke(context.Background(), "sit_x")
+	require.Error(t, err)
+	var ae *client.APIError
+	assert.False(t, errors.As(err, &ae), "a dropped connection is a transport error")
+	assert.Equal(t, 0, srv.Requests()[0].Status)
+}
+
+func TestFake_faultAfterProcessing(t *testing.T) {
+	t.Parallel()
+	srv, _ := setup(t)
+	c := srv.Client(client.WithRetryPolicy(client.RetryPolicy{MaxRetries: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond}))
+	tok := create(t, c, "user_1")
+	srv.FailNext(1, Fault{Status: 503, AfterProcessing: true})
+	_, err := c.SignInTokens.Revoke(context.Background(), tok.ID)
+	var ce *client.ClerkErrors
+	require.ErrorAs(t, err, &ce, "the retry finds the token already revoked")
+	assert.True(t, ce.HasCode("sign_in_token_cannot_be_revoked_code"))
+	held, _ := srv.SignInToken(tok.ID)
+	assert.Equal(t, gen.SignInTokenStatusRevoked, held.Status)
+}
+
+func TestFake_rateLimit(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	srv, c := setup(t, WithClock(func() time.Time { return now }))
+	srv.SetRateLimit(2, 10*time.Second)
+	create(t, c, "user_1")
+	create(t, c, "user_1")
+	_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	var ae *client.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 429, ae.StatusCode)
+	assert.Equal(t, 10*time.Second, ae.RetryAfter)
+	assert.Equal(t, "API error occurred: too_many_requests", ae.Message)
+	assert.Len(t, srv.SignInTokens(), 2)
+	srv.SetRateLimit(0, 0)
+	create(t, c, "user_1")
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -376,7 +381,7 @@ func TestFake_expiryOverflow(t *testing.T) {
 			srv, c := setup(t)
 			res, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1", ExpiresInSeconds: &secs})
 			require.NoError(t, err)
-			require.NoError(t, srv.Accept(res.SignInToken.ID), "a token with the longest lifetime has not expired")
+			require.NoError(t, srv.AcceptSignInToken(res.SignInToken.ID), "a token with the longest lifetime has not expired")
 			parts := strings.Split(*res.SignInToken.Token, ".")
 			require.Len(t, parts, 3)
 			claims, err := base64.RawURLEncoding.DecodeString(parts[1])

@@ -387,7 +387,7 @@ func (f *Fake) acceptTicket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
-	if err := f.Accept(id); err != nil || id == "" {
+	if err := f.AcceptSignInToken(id); err != nil || id == "" {
 		http.Error(w, "this sign-in link is not valid", http.StatusBadRequest)
 		return
 	}

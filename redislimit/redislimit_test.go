@@ -46,7 +46,7 @@ func TestLimiter_sharedRate(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.Len(t, srv.Tokens(), 60)
+	assert.Len(t, srv.SignInTokens(), 60)
 	for _, r := range srv.Requests() {
 		assert.NotEqual(t, 429, r.Status)
 	}

@@ -96,7 +96,7 @@ func byKey(t *testing.T, lines []journalLine, column string) map[string]journalL
 func assertOneTokenEach(t *testing.T, srv *clerktest.Server, users []string) {
 	t.Helper()
 	perUser := map[string]int{}
-	for _, tok := range srv.Tokens() {
+	for _, tok := range srv.SignInTokens() {
 		perUser[tok.UserID]++
 	}
 	for _, u := range users {
@@ -195,7 +195,7 @@ func TestRevokeFrom(t *testing.T) {
 	assert.Equal(t, "resource_not_found", last.Error.Code)
 	assert.Equal(t, 404, last.Error.StatusCode)
 	assert.Contains(t, stderr, fmt.Sprintf("%d done, 1 failed", len(users)))
-	for _, tok := range srv.Tokens() {
+	for _, tok := range srv.SignInTokens() {
 		assert.Equal(t, gen.SignInTokenStatusRevoked, tok.Status)
 	}
 }
@@ -294,7 +294,7 @@ func TestCreateFrom_interruptAndResume(t *testing.T) {
 	for _, l := range firstLines {
 		require.Nil(t, l.Error, "every line written is complete")
 	}
-	assert.Len(t, srv.Tokens(), len(firstLines), "every token made has its line")
+	assert.Len(t, srv.SignInTokens(), len(firstLines), "every token made has its line")
 	assert.Contains(t, stderr.String(), fmt.Sprintf("%d not started", len(users)-len(firstLines)))
 	require.NoError(t, os.WriteFile(out, first.Bytes(), 0o600))
 
@@ -443,7 +443,7 @@ func TestCreate_fullDisk(t *testing.T) {
 		assert.Equal(t, 1, exitErr.ExitCode(), "%v", args)
 		assert.Contains(t, stderr.String(), "no space left on device", "%v", args)
 	}
-	toks := srv.Tokens()
+	toks := srv.SignInTokens()
 	require.Len(t, toks, 1, "the single create made its token; the bulk run sent nothing")
 	assert.Equal(t, "user_1", toks[0].UserID)
 }
@@ -487,7 +487,7 @@ func TestCreateFrom_writeFailsMidRun(t *testing.T) {
 			lost[f[0]] = f[1]
 		}
 	}
-	toks := srv.Tokens()
+	toks := srv.SignInTokens()
 	assert.Less(t, len(toks), len(users), "the run stopped")
 	for _, tok := range toks {
 		if l, ok := written[tok.UserID]; ok {

@@ -193,7 +193,7 @@ func TestCreateFrom_signalsEndRunCleanly(t *testing.T) {
 			assert.Equal(t, 128+int(sig), code)
 			assert.Contains(t, stderr.String(), "interrupted: run the same command again to resume")
 			outcomes := len(got) + len(parseLines(t, string(rest)))
-			assert.Equal(t, len(fake.Tokens()), outcomes, "a line for every token made")
+			assert.Equal(t, len(fake.SignInTokens()), outcomes, "a line for every token made")
 		})
 	}
 }
@@ -225,12 +225,12 @@ func TestCreateFrom_closedStdout(t *testing.T) {
 	code, _ := ended(t, cmd)
 	assert.Equal(t, 128+int(syscall.SIGPIPE), code, stderr.String())
 	assert.Contains(t, stderr.String(), "signintokens create:")
-	for _, tok := range srv.Tokens() {
+	for _, tok := range srv.SignInTokens() {
 		assert.True(t, strings.Contains(seen.String(), tok.ID) || strings.Contains(stderr.String(), tok.ID), "%s is nowhere on screen", tok.ID)
 	}
 	record, err := os.ReadFile(journal)
 	require.NoError(t, err)
-	for _, tok := range srv.Tokens() {
+	for _, tok := range srv.SignInTokens() {
 		assert.Contains(t, string(record), tok.ID, "the journal has every token")
 	}
 
@@ -329,7 +329,7 @@ func TestRevokeFrom_killedAndResumed(t *testing.T) {
 		r := run(t, env, args...)
 		assert.Equal(t, 0, r.code, r.stderr)
 	}
-	for _, tok := range fake.Tokens() {
+	for _, tok := range fake.SignInTokens() {
 		assert.Equal(t, "revoked", string(tok.Status), tok.ID)
 	}
 	r := run(t, env, "revoke", "--from", created, "--journal", journal, "--recreate-uncertain")
@@ -501,7 +501,7 @@ func TestCreateFrom_killLoopOnOneJournal(t *testing.T) {
 			}
 			held := heldBack(t, last.stderr)
 			perUser := map[string]int{}
-			for _, tok := range fake.Tokens() {
+			for _, tok := range fake.SignInTokens() {
 				perUser[tok.UserID]++
 			}
 			for _, u := range users {

@@ -119,7 +119,7 @@ func TestCreate_json(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	var tok gen.SignInToken
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tok))
-	held, ok := srv.Token(tok.ID)
+	held, ok := srv.SignInToken(tok.ID)
 	require.True(t, ok)
 	assert.Equal(t, held.URL, tok.URL)
 	assert.Equal(t, gen.SignInTokenStatusPending, tok.Status)
@@ -129,7 +129,7 @@ func TestCreate_json(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tok))
 	require.NotNil(t, tok.Token)
-	held, _ = srv.Token(tok.ID)
+	held, _ = srv.SignInToken(tok.ID)
 	assert.Equal(t, *held.Token, *tok.Token)
 
 	r = run(t, serverEnv(srv), "create", "--user-id", "user_404", "--json")
@@ -170,7 +170,7 @@ func TestRevoke(t *testing.T) {
 	r = run(t, env, "revoke", "../x", "--json")
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &e), r.stdout)
 	assert.Equal(t, "invalid_request", e.Error.Kind)
-	held, _ := srv.Token(tok.ID)
+	held, _ := srv.SignInToken(tok.ID)
 	assert.Equal(t, gen.SignInTokenStatusRevoked, held.Status)
 	assert.Len(t, srv.Requests(), 3, "invalid input sends nothing")
 }

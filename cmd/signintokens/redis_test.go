@@ -35,7 +35,7 @@ func TestCreateFrom_sharedRateOverRedis(t *testing.T) {
 		assert.Equal(t, 0, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "the rate shared through Redis")
 	}
-	assert.Len(t, srv.Tokens(), 60)
+	assert.Len(t, srv.SignInTokens(), 60)
 	assert.Zero(t, count429(srv), "429 answers")
 }
 
@@ -62,6 +62,6 @@ func TestCreateFrom_redisKilledMidRun(t *testing.T) {
 			made++
 		}
 	}
-	assert.Equal(t, len(srv.Tokens()), made, "a line for every token made")
+	assert.Equal(t, len(srv.SignInTokens()), made, "a line for every token made")
 	require.Less(t, made, 300, "the run stopped")
 }

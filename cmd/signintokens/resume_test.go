@@ -102,7 +102,7 @@ func TestCreateFrom_killedThenResumed(t *testing.T) {
 				assert.Contains(t, r.stderr, fmt.Sprintf("%d users may already have a token", len(held)))
 			}
 			perUser := map[string]int{}
-			for _, tok := range fake.Tokens() {
+			for _, tok := range fake.SignInTokens() {
 				perUser[tok.UserID]++
 			}
 			for _, u := range users {
@@ -204,8 +204,8 @@ func TestCreateFrom_resumeUncertainFailures(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "1 done, 0 failed, 0 skipped (done before), 0 duplicate, 0 not started, 2 held back")
 	assert.Equal(t, map[string]bool{users[0]: true, users[2]: true}, heldBack(t, stderr))
-	require.Len(t, srv.Tokens(), 1)
-	assert.Equal(t, users[1], srv.Tokens()[0].UserID)
+	require.Len(t, srv.SignInTokens(), 1)
+	assert.Equal(t, users[1], srv.SignInTokens()[0].UserID)
 
 	appendFile(t, out, second) // as `cat second >> out.jsonl` does: a journal twice over
 	r = run(t, serverEnv(srv), "create", "--from", path, "--resume", out, "--rate", "0", "--recreate-uncertain")

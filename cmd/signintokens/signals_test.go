@@ -96,7 +96,7 @@ func TestCreateFrom_interruptRateLimitWait(t *testing.T) {
 	assert.Equal(t, 130, code)
 	rest, _ := out.ReadString(0)
 	done := 1 + len(parseLines(t, rest))
-	assert.Len(t, srv.Tokens(), done, "a token for each line written, none for calls that were waiting")
+	assert.Len(t, srv.SignInTokens(), done, "a token for each line written, none for calls that were waiting")
 	assert.Contains(t, stderr.String(), fmt.Sprintf("%d done, 0 failed, 0 skipped (done before), 0 duplicate, %d not started", done, len(users)-done))
 }
 

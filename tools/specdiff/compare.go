@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,8 +55,11 @@ func compare(oursPath, upstreamPath, matchPath string) ([]finding, error) {
 	}
 	config := diff.NewConfig(diff.WithExcludeElements([]string{
 		diff.ExcludeDescriptionOption, diff.ExcludeExamplesOption, diff.ExcludeTitleOption,
-		diff.ExcludeSummaryOption, diff.ExcludeTagsOption, diff.ExcludeExtensionsOption,
+		diff.ExcludeSummaryOption, diff.ExcludeTagsOption,
 	}))
+	if matchPath == "" {
+		matchPath = pathsOf(ours.Spec)
+	}
 	config.MatchPath = matchPath
 	report, sources, err := diff.GetWithOperationsSourcesMap(config, ours, upstream)
 	if err != nil {
@@ -78,6 +82,19 @@ func compare(oursPath, upstreamPath, matchPath string) ([]finding, error) {
 		findings = append(findings, finding{kind: "diff", level: "diff", text: l})
 	}
 	return findings, nil
+}
+
+// pathsOf is a regular expression that matches the paths doc has, under
+// any names of their parameters, and no other: the operations to compare,
+// whichever ones openapi.yaml holds.
+func pathsOf(doc *openapi3.T) string {
+	param := regexp.MustCompile(`\\\{[^/]*?\\\}`)
+	var paths []string
+	for p := range doc.Paths.Map() {
+		paths = append(paths, param.ReplaceAllString(regexp.QuoteMeta(p), `\{[^/}]+\}`))
+	}
+	slices.Sort(paths)
+	return "^(" + strings.Join(paths, "|") + ")$"
 }
 
 // diffLeaves flattens the structural diff into one line per leaf, such as

@@ -10,7 +10,8 @@
 // (with its id and level: error, warning or info), and every leaf of
 // oasdiff's structural diff of the paths, security and servers, so that a
 // difference no rule names is still seen. Descriptions, examples, titles,
-// summaries, tags and extensions are left out. Each finding is allowed when
+// summaries and tags are left out; extensions are kept, since the generated
+// client reads ours (x-creates-credential, x-idempotent). Each finding is allowed when
 // a regular expression of the allow-list matches its one-line text.
 //
 // Exit status: 0, nothing but allowed differences; 1, a difference to look
@@ -33,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("spec-diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	allowPath := fs.String("allow", "spec-allow.yaml", "the allow-list: deliberate differences, each with its reason")
-	match := fs.String("match-path", "^/sign_in_tokens", "compare only the paths that match this regular expression")
+	match := fs.String("match-path", "", "compare only the paths that match this regular expression (default: the paths OURS has)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: spec-diff [-allow FILE] [-match-path REGEXP] OURS UPSTREAM")
 		fs.PrintDefaults()

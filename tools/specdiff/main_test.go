@@ -33,16 +33,20 @@ func runDiff(t *testing.T, allow, upstream string) (string, int) {
 	return out.String() + errOut.String(), code
 }
 
-// Each change upstream makes to a small document of ours is a difference to
-// look at (exit 1), reported by a structural [diff] line whether or not
+// specChange is a change upstream makes to a small document of ours, and
+// what the report must say of it.
+type specChange struct {
+	name, old, new string
+	diff           string // in a [diff] line
+	rule           string // a named change's id, where oasdiff has one
+}
+
+// Each change upstream makes to what an operation answers is a difference
+// to look at (exit 1), reported by a structural [diff] line whether or not
 // oasdiff has a named rule for it, and by the rule's line where it has one.
-func TestSpecDiff_differences(t *testing.T) {
+func TestSpecDiff_responseDifferences(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, old, new string
-		diff           string // in a [diff] line
-		rule           string // a named change's id, where oasdiff has one
-	}{
+	checkChanges(t, []specChange{
 		{"a new error status", `        "404":
           description: not found`, `        "409":
           description: conflict
@@ -52,11 +56,6 @@ func TestSpecDiff_differences(t *testing.T) {
                 $ref: "#/components/schemas/Errors"
         "404":
           description: not found`, `responses/added: "409"`, "response-non-success-status-added"},
-		{"a new request property", `                user_id:
-                  type: string`, `                user_id:
-                  type: string
-                locale:
-                  type: string`, `properties/added: "locale"`, "new-optional-request-property"},
 		{"a new enum value through oneOf", `        status:
           type: string
           enum: [pending, revoked]`, `        status:
@@ -65,8 +64,6 @@ func TestSpecDiff_differences(t *testing.T) {
               enum: [pending, revoked]
             - type: string
               enum: [expired]`, "oneOf", ""},
-		{"a tightened minimum", `                  minimum: 1`, `                  minimum: 60`, `expires_in_seconds/min: from "1" to "60"`, "request-property-min-increased"},
-		{"additionalProperties allowed", `              additionalProperties: false`, `              additionalProperties: true`, `additionalPropertiesAllowed: from "false" to "true"`, ""},
 		{"a new response header", `        "200":
           description: ok
           content:`, `        "200":
@@ -76,12 +73,31 @@ func TestSpecDiff_differences(t *testing.T) {
               schema:
                 type: integer
           content:`, "X-RateLimit-Remaining", ""},
+	})
+}
+
+// The same for a change to what an operation takes, or to the operation.
+func TestSpecDiff_requestDifferences(t *testing.T) {
+	t.Parallel()
+	checkChanges(t, []specChange{
+		{"a new request property", `                user_id:
+                  type: string`, `                user_id:
+                  type: string
+                locale:
+                  type: string`, `properties/added: "locale"`, "new-optional-request-property"},
+		{"a tightened minimum", `                  minimum: 1`, `                  minimum: 60`, `expires_in_seconds/min: from "1" to "60"`, "request-property-min-increased"},
+		{"additionalProperties allowed", `              additionalProperties: false`, `              additionalProperties: true`, `additionalPropertiesAllowed: from "false" to "true"`, ""},
 		{"security turned off", `      operationId: CreateSignInToken`, `      operationId: CreateSignInToken
       security: []`, "security", ""},
 		{"a renamed path parameter", `  /sign_in_tokens/{sign_in_token_id}/revoke:`, `  /sign_in_tokens/{id}/revoke:`, "parameters/added/path", "new-request-path-parameter"},
 		{"deprecated", `      operationId: RevokeSignInToken`, `      operationId: RevokeSignInToken
       deprecated: true`, "deprecated", "endpoint-deprecated"},
-	}
+		{"an extension the generator reads", `      operationId: CreateSignInToken`, `      operationId: CreateSignInToken
+      x-creates-credential: true`, `extensions/added: "x-creates-credential"`, ""},
+	})
+}
+
+func checkChanges(t *testing.T, tests []specChange) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
