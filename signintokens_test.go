@@ -38,3 +38,26 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// Every operation that is not idempotent by its method says how a client
+// may resend it: x-creates-credential (never once a byte may have left) or
+// x-idempotent (again after a lost answer). The generated client reads
+// them; an operation with neither would be resent never, and its failures
+// would not say whether it made anything.
+func TestOpenAPI_retrySafetyDeclared(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(signintokens.OpenAPI)
+	require.NoError(t, err)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			_, creates := op.Extensions["x-creates-credential"]
+			_, idempotent := op.Extensions["x-idempotent"]
+			switch method {
+			case "GET", "HEAD", "PUT", "DELETE", "OPTIONS":
+				assert.False(t, idempotent, "%s %s: its method already says it may be resent", method, path)
+			default:
+				assert.True(t, creates != idempotent, "%s %s: want exactly one of x-creates-credential and x-idempotent", method, path)
+			}
+		}
+	}
+}
