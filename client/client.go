@@ -85,7 +85,9 @@ type Client struct {
 	timeout time.Duration
 	limiter Limiter
 	logger  *slog.Logger
-	clock   clock
+	// sendHook runs before each attempt goes to the doer (WithSendHook).
+	sendHook func(*http.Request) error
+	clock    clock
 }
 
 // CloseIdleConnections closes the connections the client's HTTP client keeps
@@ -294,8 +296,8 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 	if err != nil {
 		return answer{}, err
 	}
-	if hook, ok := ctx.Value(sendHookKey{}).(func() error); ok {
-		if err := hook(); err != nil {
+	if c.sendHook != nil {
+		if err := c.sendHook(req); err != nil {
 			return answer{}, err
 		}
 	}

@@ -180,9 +180,10 @@ func TestNew_serverURLOrigin(t *testing.T) {
 	}
 }
 
-// OnSend's hook runs once for each attempt, just before it goes to the
-// doer; an error from it ends the call with nothing sent.
-func TestOnSend(t *testing.T) {
+// The send hook runs once for each attempt, just before it goes to the
+// doer, with the request and the call's context; an error from it ends the
+// call with nothing sent.
+func TestWithSendHook(t *testing.T) {
 	t.Parallel()
 	refused := errors.New("journal full")
 	tests := []struct {
@@ -200,9 +201,16 @@ func TestOnSend(t *testing.T) {
 			f := setup(t)
 			s := &script{answers: []http.HandlerFunc{status(429), status(200)}}
 			f.mux.Handle(revokePattern, s)
+			type callKey struct{}
 			hooks := 0
-			ctx := OnSend(context.Background(), func() error { hooks++; return tt.hookErr })
-			_, err := f.client(t).SignInTokens.Revoke(ctx, "sit_1")
+			hook := func(req *http.Request) error {
+				assert.Equal(t, "call 1", req.Context().Value(callKey{}))
+				assert.Equal(t, "/v1/sign_in_tokens/sit_1/revoke", req.URL.Path)
+				hooks++
+				return tt.hookErr
+			}
+			ctx := context.WithValue(context.Background(), callKey{}, "call 1")
+			_, err := f.client(t, WithSendHook(hook)).SignInTokens.Revoke(ctx, "sit_1")
 			if tt.hookErr != nil {
 				assert.ErrorIs(t, err, tt.hookErr)
 			} else {

@@ -2,7 +2,6 @@ package client
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +51,7 @@ type config struct {
 	rateLimit    float64
 	rateBurst    int
 	limiter      Limiter
+	sendHook     func(*http.Request) error
 	clock        clock
 }
 
@@ -135,6 +135,7 @@ func (cfg *config) client() (*Client, error) {
 		timeout:     cfg.timeout,
 		limiter:     limiter,
 		logger:      cfg.logger,
+		sendHook:    cfg.sendHook,
 		clock:       cfg.clock,
 	}, nil
 }
@@ -308,6 +309,16 @@ func WithLimiter(l Limiter) Option {
 	return func(c *config) { c.limiter = l }
 }
 
+// WithSendHook calls hook just before each attempt's request goes to the
+// HTTP doer, after any wait for the limiter: a program that records what
+// it sends (a journal of creates) writes its record there, finding the
+// call in the request's context, which is the attempt's, under the call's.
+// hook must not change the request. An error from it ends the call with
+// nothing sent, and the call returns it. Default: none.
+func WithSendHook(hook func(*http.Request) error) Option {
+	return func(c *config) { c.sendHook = hook }
+}
+
 // WithInsecureHTTP allows a plain http server URL on a host that is not a
 // loopback address. The secret key then crosses the network unencrypted.
 // Default: off.
@@ -318,16 +329,4 @@ func WithInsecureHTTP() Option {
 // withClock replaces the clock used for retry waits; for tests.
 func withClock(cl clock) Option {
 	return func(c *config) { c.clock = cl }
-}
-
-// sendHookKey keys the hook OnSend puts in a context.
-type sendHookKey struct{}
-
-// OnSend returns a copy of ctx under which a call runs hook just before
-// each of its attempts is handed to the HTTP doer, after any wait for the
-// limiter: a program that records what it sends (a journal of creates)
-// writes its record there. An error from hook ends the call with nothing
-// sent, and the call returns it.
-func OnSend(ctx context.Context, hook func() error) context.Context {
-	return context.WithValue(ctx, sendHookKey{}, hook)
 }

@@ -82,12 +82,13 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 // clientOptions are the client options of a bulk run: the rate limit,
 // retries enough to ride out a few rate-limit windows, and the SDK's HTTP
 // client, keeping a connection for each call in flight, under a doer that
-// lets a sent call finish after Ctrl-C (see finishSent).
+// lets a sent call finish after Ctrl-C (see finishSent), and the hook that
+// writes a create's intent line before it is sent (see sending).
 func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
 	hc := client.NewHTTPClient(max(*b.concurrency, client.DefaultMaxIdleConnsPerHost))
-	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(finishSent{hc})}
+	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(finishSent{hc}), client.WithSendHook(sending)}
 	switch {
 	case limiter != nil:
 		opts = append(opts, client.WithLimiter(limiter))

@@ -206,25 +206,17 @@ func (r *bulkRun) carry(l *journalLine) {
 }
 
 // call makes one call and writes its outcome. A call writes that it is
-// about to be sent just before its request goes out (client.OnSend).
+// about to be sent just before its request goes out (see sending).
 func (r *bulkRun) call(ctx context.Context, it inputID) {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
-	attempts := 0
-	onSend := func() error {
-		attempts++
-		if attempts > 1 {
-			return nil
-		}
-		intent := line
-		intent.Sending = true
-		return r.j.write(&intent)
-	}
-	ctx = client.OnSend(ctx, onSend)
+	st := &sendState{j: r.j, line: &line}
+	ctx = context.WithValue(ctx, sendStateKey{}, st)
 	tok, err := r.job.send(ctx, r.opts.client, it.id)
 	for waits := 0; waits < max429Waits && r.waitOut429(ctx, err); waits++ {
 		tok, err = r.job.send(ctx, r.opts.client, it.id)
 	}
+	attempts := st.attempts
 	sent := attempts > 0
 	_, sentBefore := r.opts.prior.uncertain[it.id]
 	switch {
@@ -329,6 +321,34 @@ func (r *bulkRun) update(f func(*bulkStats)) {
 	defer r.mu.Unlock()
 	f(&r.st)
 	r.bar.show(r.st)
+}
+
+// sendStateKey keys a call's sendState in its context.
+type sendStateKey struct{}
+
+// sendState is what sending knows of one call: how many of its attempts
+// went out, and its outcome line, whose intent is written before the first.
+type sendState struct {
+	j        *journal
+	line     *journalLine
+	attempts int
+}
+
+// sending is the bulk client's send hook (client.WithSendHook): just before
+// a call's first attempt goes out it writes the call's intent line, and if
+// that fails, nothing is sent.
+func sending(req *http.Request) error {
+	st, ok := req.Context().Value(sendStateKey{}).(*sendState)
+	if !ok {
+		return nil
+	}
+	st.attempts++
+	if st.attempts > 1 {
+		return nil
+	}
+	intent := *st.line
+	intent.Sending = true
+	return st.j.write(&intent)
 }
 
 // finishSent sends the requests of a bulk run. Once sent, a request is
