@@ -471,9 +471,12 @@ func noRedirects(doer HTTPDoer) HTTPDoer {
 	}
 	c := *hc
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.Transport = noLocation{hc.Transport}
-	if c.Transport.(noLocation).next == nil {
+	switch tr := hc.Transport.(type) {
+	case noLocation: // NewHTTPClient's: wrapped already
+	case nil:
 		c.Transport = noLocation{http.DefaultTransport}
+	default:
+		c.Transport = noLocation{tr}
 	}
 	return &c
 }
@@ -539,10 +542,11 @@ func hasBody(status int) bool {
 // another doer's body may not, and a blocked Read ends only when its body
 // closes: with watch set, the body is closed at ctx's deadline.
 func readBody(ctx context.Context, rsp *http.Response, watch bool) ([]byte, error) {
-	defer rsp.Body.Close()
+	body := rsp.Body // the timer's own: attempt replaces rsp.Body once read
+	defer body.Close()
 	var watcher *time.Timer
 	if deadline, ok := ctx.Deadline(); ok && watch {
-		watcher = time.AfterFunc(time.Until(deadline), func() { rsp.Body.Close() })
+		watcher = time.AfterFunc(time.Until(deadline), func() { body.Close() })
 	}
 	buf, err := readAtMost(rsp)
 	switch {

@@ -76,7 +76,10 @@ func TestClient_reusesConnection(t *testing.T) {
 // opened stay within twice the calls in flight. The margin: a call that
 // finds no idle connection dials one, while the connection its goroutine's
 // previous call used may still be on its way back to the pool; the dialled
-// one then joins the pool rather than being closed.
+// one then joins the pool rather than being closed. How many connections
+// close is not asserted: Go's transport closes one whose request its write
+// loop has not reported written within 50 ms of the answer, which happens
+// on a loaded machine whatever the pool's size.
 func TestClient_defaultClientKeepsConnections(t *testing.T) {
 	t.Parallel()
 	const goroutines, calls = 16, 100
@@ -114,6 +117,6 @@ func TestClient_defaultClientKeepsConnections(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Zero(t, failed.Load())
-	assert.Zero(t, closed.Load(), "connections the client closed while %d calls ran", goroutines*calls)
-	assert.LessOrEqual(t, opened.Load(), int32(2*goroutines), "connections opened for %d calls", goroutines*calls)
+	assert.LessOrEqual(t, opened.Load(), int32(2*goroutines), "connections opened for %d calls (%d closed)",
+		goroutines*calls, closed.Load())
 }

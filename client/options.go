@@ -195,13 +195,19 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 
 // endsBodiesAtDeadline reports whether a doer is known to end a response
 // body's Read when the request's context ends: an *http.Client over Go's
-// own transport.
+// own transport, the SDK's noLocation over it included (NewHTTPClient's).
 func endsBodiesAtDeadline(doer HTTPDoer) bool {
 	hc, ok := doer.(*http.Client)
-	if !ok {
-		return false
+	return ok && goTransport(hc.Transport)
+}
+
+// goTransport reports whether rt is Go's own transport (nil is
+// http.DefaultTransport), or the SDK's noLocation over it.
+func goTransport(rt http.RoundTripper) bool {
+	if nl, ok := rt.(noLocation); ok {
+		rt = nl.next
 	}
-	switch hc.Transport.(type) {
+	switch rt.(type) {
 	case nil, *http.Transport:
 		return true
 	}
