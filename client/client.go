@@ -108,8 +108,10 @@ func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, d
 	a, err := send(ctx, c, op, p)
 	if a.req == nil {
 		// Nothing was sent: the context ended before the first attempt,
-		// the limiter failed, or the request could not be built.
-		return nil, fmt.Errorf("clerk: %w", err)
+		// the limiter or the send hook failed, or the request could not
+		// be built.
+		o := origin{method: op.Method, path: "/" + strings.TrimPrefix(p.URL, c.server), redact: c.redact}
+		return nil, newRequestError(&o, "not sent: ", err)
 	}
 	if a.rsp != nil {
 		a.rsp.Request = c.kept.keep(kept, a.req)

@@ -45,7 +45,7 @@ func invalid(field, rule string) error {
 // rejects a success body that cannot be used.
 func outcome[T any](o *origin, bodies map[int]bodyKind, valid func(*T) error, a *answer, err error, dst *T) error {
 	if a.rsp == nil {
-		return newRequestError(o, err)
+		return newRequestError(o, "", err)
 	}
 	mapped := mapAnswer(bodies, valid, a, o, dst)
 	if e, ok := mapped.(*APIError); ok && err != nil && e.err == nil {
@@ -416,8 +416,10 @@ type requestError struct {
 	maybeCreated bool
 }
 
-func newRequestError(o *origin, err error) *requestError {
-	msg := fmt.Sprintf("clerk: %s %s: %s", o.method, o.path, oneLine(o.redact(err.Error())))
+// newRequestError is the error of a call that ended without an answer:
+// what says why, after the call's name and what, such as "not sent: ".
+func newRequestError(o *origin, what string, err error) *requestError {
+	msg := fmt.Sprintf("clerk: %s %s: %s%s", o.method, o.path, what, oneLine(o.redact(err.Error())))
 	if o.maybeCreated {
 		msg += maybeCreatedNote
 	}
@@ -427,6 +429,20 @@ func newRequestError(o *origin, err error) *requestError {
 func (e *requestError) Error() string { return e.msg }
 
 func (e *requestError) Unwrap() error { return e.err }
+
+// GoString is what %#v prints: the cleaned text alone. The cause can be a
+// hook's or a limiter's error value, whose fields %#v would print raw.
+func (e *requestError) GoString() string { return "&client.requestError{" + strconv.Quote(e.msg) + "}" }
+
+// Format prints the error in every verb as Error() does, and %#v as
+// GoString does: %d or %+v of the struct would print the cause's fields.
+func (e *requestError) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, e.GoString())
+		return
+	}
+	io.WriteString(f, e.Error())
+}
 
 // Is reports whether target is ErrMaybeCreated and the create's body left.
 func (e *requestError) Is(target error) bool { return e.maybeCreated && target == ErrMaybeCreated }

@@ -533,7 +533,7 @@ func TestRetry_contextDoneBeforeSending(t *testing.T) {
 	cancel()
 	_, err := f.client(t).SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, "clerk: context canceled", err.Error())
+	assert.Equal(t, "clerk: POST /sign_in_tokens: not sent: context canceled", err.Error())
 	assert.Zero(t, f.hits.Load())
 }
 
