@@ -400,11 +400,69 @@ func oneLine(s string) string {
 // key lives only in the closure: fmt never prints what a func holds.
 func keyRedactor(secretKey string) func(string) string {
 	return func(s string) string {
-		if !strings.Contains(s, secretKey) {
-			return s
+		if strings.Contains(s, secretKey) {
+			s = strings.ReplaceAll(s, secretKey, redacted)
 		}
-		return strings.ReplaceAll(s, secretKey, "[redacted]")
+		if strings.IndexByte(s, '\\') >= 0 {
+			s = redactJSON(s, secretKey)
+		}
+		return s
 	}
+}
+
+// redactJSON replaces the key in what s decodes to when s is JSON: a body
+// can spell the key with escapes (\u0073k_...) that decoding turns back
+// into it. Such a body is written anew from its redacted values; any other
+// s is returned as it is.
+func redactJSON(s, key string) string {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.Decode(new(any)) != io.EOF {
+		return s
+	}
+	v, found := redactValue(v, key)
+	if !found {
+		return s
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return redacted
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// redactValue replaces key in the strings of a decoded JSON value, object
+// keys included, and reports whether it found it.
+func redactValue(v any, key string) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		if strings.Contains(v, key) {
+			return strings.ReplaceAll(v, key, redacted), true
+		}
+	case []any:
+		found := false
+		for i := range v {
+			var f bool
+			v[i], f = redactValue(v[i], key)
+			found = found || f
+		}
+		return v, found
+	case map[string]any:
+		found := false
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			e, f := redactValue(e, key)
+			if strings.Contains(k, key) {
+				k, f = strings.ReplaceAll(k, key, redacted), true
+			}
+			out[k], found = e, found || f
+		}
+		return out, found
+	}
+	return v, false
 }
 
 // requestError is a call that ended without an answer: a transport error,

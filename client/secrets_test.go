@@ -166,3 +166,46 @@ func TestClient_serverTextIsOneLine(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `clerk: POST /sign_in_tokens: 404 x\u2028y: a\nb\u0085c\u202ed (trace t\u2029\u009b)`, err.Error())
 }
+
+// A server that echoes the key JSON-escaped (\u0073k_test_...) gets no key
+// back once the body is decoded: not in Error(), nor any printed form, nor
+// json.Marshal of the error, nor the decoded fields, nor the body kept.
+func TestClient_escapedEchoedKeyIsRedacted(t *testing.T) {
+	t.Parallel()
+	escaped := `\u00` + fmt.Sprintf("%x", testKey[0]) + testKey[1:2] + `\u005f` + testKey[3:] // \u0073k\u005ftest_...
+	body := `{"errors":[{"code":"c_` + escaped + `","message":"m ` + escaped + `","long_message":"l ` + escaped +
+		`","meta":{"` + escaped + `":"` + escaped + `"}}],"clerk_trace_id":"t_` + escaped + `"}`
+	var decoded any
+	require.NoError(t, json.Unmarshal([]byte(body), &decoded))
+	require.Contains(t, fmt.Sprint(decoded), testKey, "the body decodes to the key")
+	require.NotContains(t, body, testKey)
+	for _, status := range []int{401, 404, 422, 500} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.reply(createPattern, status, "application/json", body)
+			_, err := f.client(t, WithRetryPolicy(RetryPolicy{})).SignInTokens.Create(context.Background(),
+				CreateSignInTokenRequest{UserID: "user_12345"})
+			require.Error(t, err)
+			assertNoSecrets(t, err)
+			js, jerr := json.Marshal(err)
+			require.NoError(t, jerr)
+			var back any
+			require.NoError(t, json.Unmarshal(js, &back))
+			assert.NotContains(t, fmt.Sprint(back), testKey, "json.Marshal of the error, decoded")
+			var ce *ClerkErrors
+			var ae *APIError
+			switch {
+			case errors.As(err, &ce):
+				assert.NotContains(t, fmt.Sprintf("%+v %v", ce.Errors, ce.TraceID), testKey)
+			case errors.As(err, &ae):
+				require.NotEmpty(t, ae.Errors, "Clerk's error shape is kept")
+				require.NoError(t, json.Unmarshal([]byte(ae.Body), &back))
+				assert.NotContains(t, fmt.Sprint(back), testKey, "the body kept, decoded")
+				assert.NotContains(t, fmt.Sprintf("%+v %v", ae.Errors, ae.TraceID), testKey)
+			default:
+				t.Fatalf("untyped error %T", err)
+			}
+		})
+	}
+}
