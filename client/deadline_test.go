@@ -15,7 +15,9 @@ import (
 // SDK cannot know that the bodies it returns end at the request's deadline.
 type passThrough struct{ next http.RoundTripper }
 
-func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) { return p.next.RoundTrip(req) }
+func (p passThrough) RoundTrip(req *http.Request) (*http.Response, error) {
+	return p.next.RoundTrip(req)
+}
 
 // stallingTransport is stallingDoer as a RoundTripper under an *http.Client.
 type stallingTransport struct{}

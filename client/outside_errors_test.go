@@ -21,7 +21,7 @@ func (e keyedError) Error() string { return "refused for " + e.key }
 // failingLimiter is a Limiter whose Wait fails with err.
 type failingLimiter struct{ err error }
 
-func (l failingLimiter) Wait(context.Context) error         { return l.err }
+func (l failingLimiter) Wait(context.Context) error     { return l.err }
 func (failingLimiter) Pause(context.Context, time.Time) {}
 
 // An error from a send hook or a Limiter is text from outside like any
