@@ -76,9 +76,11 @@ type Client struct {
 	// setHeaders sets the headers of every request (see headerSetter).
 	setHeaders func(*http.Request, *[5]string)
 	kept       keptHeaders
-	// watchBodies is set when the doer is not known to end a response
-	// body's Read at the request's deadline (see readBody).
-	watchBodies bool
+	// goDoer is set when the doer is an *http.Client over Go's own
+	// transport: its bodies end at the request's deadline (see readBody),
+	// and its errors say when HTTP/2 did not process a request (see
+	// http2NotProcessed).
+	goDoer bool
 	// redact replaces the key in text from outside (see keyRedactor).
 	redact  func(string) string
 	policy  RetryPolicy
@@ -119,7 +121,7 @@ func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, d
 	o := origin{
 		method:       a.req.Method,
 		path:         strings.TrimPrefix(a.req.URL.EscapedPath(), c.basePath),
-		maybeCreated: op.CreatesCredential && !a.notSent,
+		maybeCreated: op.CreatesCredential && !a.notSent && !a.notProcessed,
 		redact:       c.redact,
 	}
 	return a.rsp, outcome(&o, op.bodies, op.valid, &a, err, dst)
@@ -265,6 +267,9 @@ type answer struct {
 	// notSent is set when the request provably did not leave: a body that
 	// may not be sent twice, of which the transport never read a byte.
 	notSent bool
+	// notProcessed is set when the server said, of this request's HTTP/2
+	// stream, that it did not process it (see http2NotProcessed).
+	notProcessed bool
 	// rsp is the response, its body already read (at most maxBodyBytes+1
 	// bytes of it, into body) and closed; nil when the attempt failed in
 	// transport.
@@ -309,7 +314,8 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 		if rsp != nil && rsp.Body != nil {
 			rsp.Body.Close()
 		}
-		return answer{req: req, notSent: body != nil && body.seal() == 0}, err
+		return answer{req: req, notSent: body != nil && body.seal() == 0,
+			notProcessed: c.goDoer && http2NotProcessed(err)}, err
 	case rsp == nil:
 		return answer{req: req}, errors.New("the HTTP doer returned neither a response nor an error")
 	case rsp.Body == nil:
@@ -323,7 +329,7 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 		// and a 3XX's is not an answer: close them unread.
 		rsp.Body.Close()
 	} else {
-		a.body, a.readErr = readBody(ctx, rsp, c.watchBodies)
+		a.body, a.readErr = readBody(ctx, rsp, !c.goDoer)
 	}
 	rsp.Body = http.NoBody
 	return a, nil
@@ -678,6 +684,8 @@ func retryableError(resendable bool, a *answer, err error) (string, bool) {
 		return "tls verification failed", false
 	case !resendable && a.notSent:
 		return "no byte of the create was sent", true
+	case !resendable && a.notProcessed:
+		return "the server did not process the create's HTTP/2 stream", true
 	case !resendable:
 		return "transport error after the create may have been sent", false
 	case transient(err):
@@ -753,6 +761,34 @@ func isHTTP2Error(pkg, name string) bool {
 		return name == "StreamError" || name == "GoAwayError" || name == "ConnectionError"
 	}
 	return false
+}
+
+// http2NotProcessed reports whether err is Go's HTTP/2 transport saying
+// that the server did not process the request (RFC 9113, 8.7: it refused
+// the stream with REFUSED_STREAM, or the stream is above a graceful
+// GOAWAY's last-stream-id), which the transport would have sent again but
+// for a body it cannot rewind, a create's. The transport keeps only the
+// cause's text (%v), the same on Go 1.26 and 1.27. Go 1.26 also calls a
+// PROTOCOL_ERROR reset retryable; the server may have processed that one,
+// and it is not matched.
+func http2NotProcessed(err error) bool {
+	var uerr *url.Error
+	if !errors.As(err, &uerr) || uerr.Err == nil {
+		return false
+	}
+	cause, ok := strings.CutPrefix(uerr.Err.Error(), "http2: Transport: cannot retry err [")
+	cause, ok2 := strings.CutSuffix(cause, "] after Request.Body was written; define Request.GetBody to avoid this error")
+	switch {
+	case !ok || !ok2:
+		return false
+	case cause == "http2: Transport received Server's graceful shutdown GOAWAY":
+		return true
+	}
+	// "stream error: stream ID 3; REFUSED_STREAM; received from peer"
+	id, ok := strings.CutPrefix(cause, "stream error: stream ID ")
+	id, code, ok2 := strings.Cut(id, "; ")
+	_, err = strconv.ParseUint(id, 10, 31)
+	return ok && ok2 && err == nil && code == "REFUSED_STREAM; received from peer"
 }
 
 // pauseAfter429 pauses every call of the client after a 429, whether or not

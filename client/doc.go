@@ -24,9 +24,12 @@
 //
 // Each attempt is bounded by WithTimeout (10 s by default); the caller's
 // context bounds the whole call. Retries follow a RetryPolicy; which answers
-// are retried depends on the operation. Create is sent again only on 429 and
-// when it provably was not sent (no byte of its body was read): a create
-// that succeeded is a live credential, and Clerk has no idempotency key.
+// are retried depends on the operation. Create is sent again only on 429,
+// when it provably was not sent (no byte of its body was read), and when
+// the server said it did not process it (over HTTP/2, through Go's own
+// transport: a stream refused with REFUSED_STREAM, or above a graceful
+// GOAWAY's last stream): a create that succeeded is a live credential, and
+// Clerk has no idempotency key.
 // Any other failure after its body left matches ErrMaybeCreated. Revoke is
 // retried on 429, 502, 503, 504 and transport errors. A Retry-After is
 // honoured up to the policy's MaxRetryAfter; a longer one, or a wait that

@@ -24,7 +24,9 @@ var ErrInvalidRequest = errors.New("clerk: invalid request")
 // may have made a sign-in token: its body was sent and no answer says Clerk
 // refused it (a 5XX, a timeout or a lost connection after the body left, an
 // answer the SDK had to refuse, such as a 2XX whose body does not decode).
-// It never matches a Create that provably was not sent or that Clerk
+// It never matches a Create that provably was not sent, that the server
+// said it did not process (an HTTP/2 stream refused, or above a graceful
+// GOAWAY's last stream, as Go's transport reports them), or that Clerk
 // answered with a 4XX, nor a Revoke. Before creating again for the same
 // user, check for the token (Clerk's Dashboard logs sign_in_token.created
 // events) or revoke it: a second create makes a second live credential.

@@ -124,19 +124,19 @@ func (cfg *config) client() (*Client, error) {
 		userAgent += " " + ua
 	}
 	return &Client{
-		server:      server.String() + "/",
-		basePath:    server.EscapedPath(),
-		doer:        noRedirects(doer),
-		setHeaders:  headerSetter(cfg.secretKey, signintokens.APIVersion, userAgent),
-		kept:        newKeptHeaders(signintokens.APIVersion, userAgent),
-		watchBodies: !endsBodiesAtDeadline(doer),
-		redact:      keyRedactor(cfg.secretKey),
-		policy:      cfg.retry,
-		timeout:     cfg.timeout,
-		limiter:     limiter,
-		logger:      cfg.logger,
-		sendHook:    cfg.sendHook,
-		clock:       cfg.clock,
+		server:     server.String() + "/",
+		basePath:   server.EscapedPath(),
+		doer:       noRedirects(doer),
+		setHeaders: headerSetter(cfg.secretKey, signintokens.APIVersion, userAgent),
+		kept:       newKeptHeaders(signintokens.APIVersion, userAgent),
+		goDoer:     isGoDoer(doer),
+		redact:     keyRedactor(cfg.secretKey),
+		policy:     cfg.retry,
+		timeout:    cfg.timeout,
+		limiter:    limiter,
+		logger:     cfg.logger,
+		sendHook:   cfg.sendHook,
+		clock:      cfg.clock,
 	}, nil
 }
 
@@ -193,10 +193,11 @@ func checkServerURL(s string, insecureHTTP bool) (*url.URL, error) {
 	return u, nil
 }
 
-// endsBodiesAtDeadline reports whether a doer is known to end a response
-// body's Read when the request's context ends: an *http.Client over Go's
-// own transport, the SDK's noLocation over it included (NewHTTPClient's).
-func endsBodiesAtDeadline(doer HTTPDoer) bool {
+// isGoDoer reports whether a doer is an *http.Client over Go's own
+// transport, the SDK's noLocation over it included (NewHTTPClient's): one
+// known to end a response body's Read when the request's context ends, and
+// whose errors are Go's own.
+func isGoDoer(doer HTTPDoer) bool {
 	hc, ok := doer.(*http.Client)
 	return ok && goTransport(hc.Transport)
 }
