@@ -211,18 +211,11 @@ type localLimiter struct {
 }
 
 // Wait blocks until an attempt may start or ctx is done. A pause or a rate
-// that outlasts ctx's deadline fails at once.
+// that outlasts ctx's deadline fails at once. A pause that a 429 lengthens
+// while a call waits holds that call back too.
 func (t *localLimiter) Wait(ctx context.Context) error {
-	t.mu.Lock()
-	until := t.until
-	t.mu.Unlock()
-	if d := until.Sub(t.clock.now()); d > 0 {
-		if !fits(ctx, d) {
-			return fmt.Errorf("%w: the client is paused for %s after a 429", context.DeadlineExceeded, d.Round(time.Millisecond))
-		}
-		if err := t.clock.sleep(ctx, d); err != nil {
-			return err
-		}
+	if err := t.waitPause(ctx); err != nil {
+		return err
 	}
 	if t.limiter == nil {
 		return nil
@@ -233,7 +226,29 @@ func (t *localLimiter) Wait(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
 	}
-	return nil
+	return t.waitPause(ctx) // a 429 may have paused the client meanwhile
+}
+
+// waitPause returns once the client's pause is over, waiting again each
+// time it finds that a 429 lengthened the pause it waited for.
+func (t *localLimiter) waitPause(ctx context.Context) error {
+	var waited time.Time // the end of the pause already waited for
+	for {
+		t.mu.Lock()
+		until := t.until
+		t.mu.Unlock()
+		d := until.Sub(t.clock.now())
+		if d <= 0 || !until.After(waited) {
+			return nil
+		}
+		if !fits(ctx, d) {
+			return fmt.Errorf("%w: the client is paused for %s after a 429", context.DeadlineExceeded, d.Round(time.Millisecond))
+		}
+		if err := t.clock.sleep(ctx, d); err != nil {
+			return err
+		}
+		waited = until
+	}
 }
 
 // Pause holds every attempt back until the given time.

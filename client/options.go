@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -93,8 +94,8 @@ func (cfg *config) client() (*Client, error) {
 		return nil, errors.New("clerk: the timeout must not be negative")
 	case cfg.retry.MaxRetries < 0:
 		return nil, errors.New("clerk: the retry policy's MaxRetries must not be negative")
-	case cfg.rateLimit < 0 || cfg.rateBurst < 0 || (cfg.rateLimit > 0 && cfg.rateBurst == 0):
-		return nil, errors.New("clerk: the rate limit needs a positive rate and a burst of at least 1")
+	case !validRate(cfg.rateLimit, cfg.rateBurst):
+		return nil, errors.New("clerk: the rate limit needs a finite positive rate and a burst of at least 1 (or 0 and 0 for none)")
 	case isNil(cfg.httpClient):
 		return nil, errors.New("clerk: WithHTTPClient was given a nil HTTP client")
 	case strings.ContainsFunc(cfg.userAgent, func(r rune) bool { return r < ' ' || r == 0x7f }):
@@ -215,6 +216,16 @@ func goTransport(rt http.RoundTripper) bool {
 	return false
 }
 
+// validRate reports whether WithRateLimit's values are a limit (a finite
+// positive rate, a burst of at least 1) or none (0 and 0). NaN compares
+// false with everything, so it is refused by what it is not.
+func validRate(perSecond float64, burst int) bool {
+	if perSecond == 0 && burst == 0 {
+		return true
+	}
+	return perSecond > 0 && !math.IsInf(perSecond, 1) && burst >= 1
+}
+
 // isNil reports whether a doer given to WithHTTPClient is a nil pointer
 // (or map, func, chan) in an interface: calling it would panic. A nil
 // interface means the default client.
@@ -303,7 +314,9 @@ func WithLogger(l *slog.Logger) Option {
 // included); waiting honours each call's context. Clerk allows 100 requests
 // per 10 s on development instances and 1,000 per 10 s in production, per
 // key: processes that share a key share the limit through WithLimiter (see
-// package redislimit). Default: no limit.
+// package redislimit). New refuses a rate that is not a finite positive
+// number, or a burst under 1; WithRateLimit(0, 0) is no limit. Default: no
+// limit.
 func WithRateLimit(requestsPerSecond float64, burst int) Option {
 	return func(c *config) { c.rateLimit, c.rateBurst = requestsPerSecond, burst }
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestWithRateLimit_invalid(t *testing.T) {
 	for _, tt := range []struct {
 		rps   float64
 		burst int
-	}{{-1, 1}, {10, 0}, {10, -1}} {
+	}{{-1, 1}, {10, 0}, {10, -1}, {math.NaN(), 1}, {math.Inf(1), 1}, {math.Inf(-1), 1}, {0, 5}} {
 		_, err := New(WithSecretKey(testKey), WithRateLimit(tt.rps, tt.burst))
 		assert.ErrorContains(t, err, "rate limit", "%v", tt)
 	}
