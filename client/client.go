@@ -310,18 +310,24 @@ type answer struct {
 // A failure while reading the body is the answer's readErr, so that the
 // status code is kept.
 func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (answer, error) {
-	ctx, cancel := c.attemptContext(ctx)
+	var cancel context.CancelFunc
+	if c.sendHook == nil {
+		ctx, cancel = c.attemptContext(ctx)
+	}
+	req, body, err := newRequest(ctx, c, op, p)
+	if err == nil && c.sendHook != nil {
+		// The attempt's timeout measures the request, from after the hook.
+		if err = c.sendHook(req); err == nil {
+			if ctx, cancel = c.attemptContext(ctx); cancel != nil {
+				req = req.WithContext(ctx)
+			}
+		}
+	}
 	if cancel != nil {
 		defer cancel()
 	}
-	req, body, err := newRequest(ctx, c, op, p)
 	if err != nil {
 		return answer{}, err
-	}
-	if c.sendHook != nil {
-		if err := c.sendHook(req); err != nil {
-			return answer{}, err
-		}
 	}
 	rsp, err := c.doer.Do(req)
 	switch {

@@ -289,8 +289,8 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) { c.retry = p }
 }
 
-// WithTimeout bounds each attempt, from sending the request to reading the
-// whole answer; 0 means no bound. The caller's context bounds the whole
+// WithTimeout bounds each attempt, from sending the request (after the
+// send hook, if any) to reading the whole answer; 0 means no bound. The caller's context bounds the whole
 // call, retries and waits included. Default: 10 seconds.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) { c.timeout = d }
@@ -332,8 +332,9 @@ func WithLimiter(l Limiter) Option {
 // WithSendHook calls hook just before each attempt's request goes to the
 // HTTP doer, after any wait for the limiter: a program that records what
 // it sends (a journal of creates) writes its record there, finding the
-// call in the request's context, which is the attempt's, under the call's.
-// hook must not change the request. An error from it ends the call with
+// call in the request's context, which is the call's. The time the hook
+// takes does not count against WithTimeout: the attempt's timeout starts
+// when it returns. hook must not change the request. An error from it ends the call with
 // nothing sent, and the call returns it. Default: none.
 func WithSendHook(hook func(*http.Request) error) Option {
 	return func(c *config) { c.sendHook = hook }

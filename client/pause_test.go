@@ -51,3 +51,42 @@ func TestThrottle_longerPauseHoldsWaitingCall(t *testing.T) {
 		})
 	}
 }
+
+// The attempt's timeout measures the request, not the send hook that runs
+// before it: a hook that takes 1.2 s (a slow disk's sync) under
+// WithTimeout(700ms), against a server that answers at once, succeeds, and
+// a server that takes longer than the timeout still ends the attempt.
+func TestWithTimeout_startsAfterSendHook(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		delay time.Duration
+		ok    bool
+	}{
+		{"server answers at once", 0, true},
+		{"server slower than the timeout", time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				srv := clerktest.NewServer(t, clerktest.WithUsers("user_1"), clerktest.WithInMemoryNetwork())
+				if tt.delay > 0 {
+					srv.FailNext(1, clerktest.Fault{Delay: tt.delay})
+				}
+				hook := func(*http.Request) error { time.Sleep(1200 * time.Millisecond); return nil }
+				c := srv.Client(client.WithSendHook(hook), client.WithTimeout(700*time.Millisecond),
+					client.WithRetryPolicy(client.RetryPolicy{}))
+				start := time.Now()
+				_, err := c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+				if tt.ok {
+					require.NoError(t, err)
+					assert.Equal(t, 1200*time.Millisecond, time.Since(start))
+					return
+				}
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, 1900*time.Millisecond, time.Since(start), "the hook, then the timeout")
+			})
+		})
+	}
+}
