@@ -79,9 +79,9 @@ func TestNew_serverURLKeepsPath(t *testing.T) {
 			f.reply(revokePattern, 200, "application/json", revokedJSON)
 			f.reply(createPattern, 200, "application/json", tokenJSON)
 			c := f.client(t, WithServerURL(f.server.URL+suffix))
-			_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 			require.NoError(t, err)
-			_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
 			require.NoError(t, err)
 			assert.Equal(t, int32(2), f.hits.Load())
 		})
@@ -173,7 +173,7 @@ func TestNew_serverURLOrigin(t *testing.T) {
 		}))
 		c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+tt.base))
 		require.NoError(t, err)
-		_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+		_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 		srv.Close()
 		require.NoError(t, err, tt.base)
 		assert.Equal(t, tt.want, got, "server URL %q", srv.URL+tt.base)
@@ -205,12 +205,12 @@ func TestWithSendHook(t *testing.T) {
 			hooks := 0
 			hook := func(req *http.Request) error {
 				assert.Equal(t, "call 1", req.Context().Value(callKey{}))
-				assert.Equal(t, "/v1/sign_in_tokens/sit_1/revoke", req.URL.Path)
+				assert.Equal(t, "/v1/sign_in_tokens/sit_2aBcD/revoke", req.URL.Path)
 				hooks++
 				return tt.hookErr
 			}
 			ctx := context.WithValue(context.Background(), callKey{}, "call 1")
-			_, err := f.client(t, WithSendHook(hook)).SignInTokens.Revoke(ctx, "sit_1")
+			_, err := f.client(t, WithSendHook(hook)).SignInTokens.Revoke(ctx, "sit_2aBcD")
 			if tt.hookErr != nil {
 				assert.ErrorIs(t, err, tt.hookErr)
 			} else {

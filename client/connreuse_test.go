@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,7 @@ func TestClient_defaultClientKeepsConnections(t *testing.T) {
 	var opened, closed atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(tokenJSON))
+		_, _ = io.WriteString(w, tokenFor(r))
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		switch s {

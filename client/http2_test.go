@@ -163,7 +163,7 @@ func TestClient_http2ResetSendsCreateOnce(t *testing.T) {
 			if tt.create {
 				_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
 			} else {
-				_, err = c.SignInTokens.Revoke(ctx, "sit_1")
+				_, err = c.SignInTokens.Revoke(ctx, "sit_2aBcD")
 			}
 			assert.Equal(t, tt.read, p.read.Load(), "requests the peer read")
 			if tt.ok {

@@ -312,9 +312,9 @@ func TestRetry_dialRefused(t *testing.T) {
 		c, err := New(WithSecretKey(testKey), WithServerURL("http://"+addr+"/v1"), withClock(testClock(w)))
 		require.NoError(t, err)
 		if create {
-			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 		} else {
-			_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+			_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
 		}
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "connection refused")
@@ -370,7 +370,7 @@ func TestRetry_hugeBody(t *testing.T) {
 			}
 		}
 	})
-	_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+	_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 200, ae.StatusCode)
@@ -408,8 +408,8 @@ func TestRetry_untrustedCertificate(t *testing.T) {
 func TestClient_concurrent(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	f.reply(createPattern, 200, "application/json", tokenJSON)
-	f.reply(revokePattern, 200, "application/json", revokedJSON)
+	f.mux.HandleFunc(createPattern, answerFor)
+	f.mux.HandleFunc(revokePattern, answerFor)
 	c := f.client(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
@@ -565,9 +565,9 @@ func TestRetry_waitLongerThanDeadline(t *testing.T) {
 			defer cancel()
 			var err error
 			if tt.revoke {
-				_, err = c.SignInTokens.Revoke(ctx, "sit_1")
+				_, err = c.SignInTokens.Revoke(ctx, "sit_2aBcD")
 			} else {
-				_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_1"})
+				_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
 			}
 			var ae *APIError
 			require.ErrorAs(t, err, &ae, "got %v", err)
@@ -601,7 +601,7 @@ func TestThrottle_every429Pauses(t *testing.T) {
 			f.mux.Handle(createPattern, s)
 			c, err := New(WithSecretKey(testKey), WithServerURL(f.server.URL+"/v1"), WithRetryPolicy(tt.policy))
 			require.NoError(t, err)
-			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			require.Equal(t, 429, ae.StatusCode)

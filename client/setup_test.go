@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -154,4 +155,37 @@ func ownClient(t *testing.T) *http.Client {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
+}
+
+// tokenFor is a sign-in token that answers r as Clerk would: for the user a
+// create asked for, or the token a revoke named, revoked.
+func tokenFor(r *http.Request) string {
+	id, fixture := r.PathValue("id"), tokenJSON
+	if id != "" {
+		fixture = revokedJSON
+	}
+	var tok map[string]any
+	if err := json.Unmarshal([]byte(fixture), &tok); err != nil {
+		panic(err)
+	}
+	if id != "" {
+		tok["id"] = id
+	} else {
+		var body struct {
+			UserID string `json:"user_id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		tok["user_id"] = body.UserID
+	}
+	b, err := json.Marshal(tok)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// answerFor answers r with tokenFor(r).
+func answerFor(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, tokenFor(r))
 }

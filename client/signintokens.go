@@ -22,12 +22,16 @@ type SignInTokensService struct {
 func newSignInTokensService(c *Client) *SignInTokensService {
 	return &SignInTokensService{
 		c:      c,
-		create: newOperation(gen.CreateSignInTokenOperation(), hasID),
-		revoke: newOperation(gen.RevokeSignInTokenOperation(), hasID),
+		create: newOperation(gen.CreateSignInTokenOperation(), answers),
+		revoke: newOperation(gen.RevokeSignInTokenOperation(), answers),
 	}
 }
 
 // Create creates a sign-in token for req.UserID.
+//
+// An answer whose token is for another user, or is not a sign-in token, is
+// an *APIError matching ErrMaybeCreated, never a success: handing it over
+// would sign the wrong person in. The token's status is not checked.
 //
 // A create is retried only when the server provably did not process it (a
 // 429, or a request of which no byte left): every create that succeeds is a
@@ -37,10 +41,13 @@ func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenR
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	return s.send(ctx, &s.create, p)
+	return s.send(ctx, &s.create, p, gen.SignInToken{UserID: req.UserID})
 }
 
 // Revoke revokes the pending sign-in token with the given ID.
+//
+// An answer for another token than the one named, or that is not a
+// sign-in token, is an *APIError.
 //
 // A revoke is retried on 429, 502, 503, 504 and transport errors. If an
 // earlier attempt succeeded but its answer was lost, the retry answers 400
@@ -50,18 +57,19 @@ func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	return s.send(ctx, &s.revoke, p)
+	return s.send(ctx, &s.revoke, p, gen.SignInToken{ID: signInTokenID})
 }
 
-// send makes one call of op; the response, its token and its kept request
-// are one allocation.
-func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignInToken], p gen.Call) (*SignInTokenResponse, error) {
+// send makes one call of op, whose answer must match want (see answers);
+// the response, its token, want and its kept request are one allocation.
+func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignInToken], p gen.Call, want gen.SignInToken) (*SignInTokenResponse, error) {
 	r := new(struct {
-		res SignInTokenResponse
-		tok gen.SignInToken
-		req http.Request
+		res       SignInTokenResponse
+		tok, want gen.SignInToken
+		req       http.Request
 	})
-	rsp, err := call(ctx, s.c, op, p, &r.tok, &r.req)
+	r.want = want
+	rsp, err := call(ctx, s.c, op, p, &r.tok, &r.want, &r.req)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +80,22 @@ func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignIn
 	return &r.res, nil
 }
 
-// hasID rejects a sign-in token without an ID: it cannot be revoked or
-// told apart from another.
-func hasID(t *gen.SignInToken) error {
-	if t.ID == "" {
+// answers rejects a sign-in token that does not answer the call: one
+// without an ID (it cannot be revoked or told apart from another), another
+// object than a sign-in token, or a token for another user than the one a
+// create asked for (handing it over would sign the wrong person in), or
+// another token than the one a revoke named. The status is not checked:
+// Clerk does not document which one each answer carries.
+func answers(got, want *gen.SignInToken) error {
+	switch {
+	case got.ID == "":
 		return errors.New("sign-in token without an id")
+	case got.Object != gen.SignInTokenObjectSignInToken:
+		return errors.New("the answer is not a sign-in token")
+	case want.UserID != "" && got.UserID != want.UserID:
+		return errors.New("the token is for another user than the one asked for")
+	case want.ID != "" && got.ID != want.ID:
+		return errors.New("the token is another than the one asked for")
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ func TestSignInTokensService_Revoke_request(t *testing.T) {
 				assert.Empty(t, body)
 				assertHeaders(t, r, "")
 				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, revokedJSON)
+				_, _ = io.WriteString(w, tokenFor(r))
 			})
 			res, err := f.client(t).SignInTokens.Revoke(context.Background(), tt.id)
 			require.NoError(t, err)
@@ -283,15 +283,15 @@ func TestOperation_statusesComeFromTheDocument(t *testing.T) {
 	documented := gen.CreateSignInTokenOperation()
 	documented.Responses = maps.Clone(documented.Responses)
 	documented.Responses[418] = "ClerkErrors"
-	op := newOperation(documented, hasID)
-	err := mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{})
+	op := newOperation(documented, answers)
+	err := mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{}, &gen.SignInToken{})
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against the operation as the document has it.
-	op = newOperation(gen.CreateSignInTokenOperation(), hasID)
-	err = mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{})
+	op = newOperation(gen.CreateSignInTokenOperation(), answers)
+	err = mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{}, &gen.SignInToken{})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)
@@ -353,11 +353,11 @@ func TestSignInTokensService_transportError(t *testing.T) {
 	f := setup(t)
 	c := f.client(t)
 	f.server.Close()
-	_, err := c.SignInTokens.Revoke(context.Background(), "sit_1")
+	_, err := c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
 	require.Error(t, err)
 	var ae *APIError
 	assert.False(t, errors.As(err, &ae))
-	assert.True(t, strings.HasPrefix(err.Error(), "clerk: POST /sign_in_tokens/sit_1/revoke: "), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "clerk: POST /sign_in_tokens/sit_2aBcD/revoke: "), err.Error())
 }
 
 // Clerk's body on a status the document does not give the operation (a
@@ -396,7 +396,7 @@ func TestSignInTokensService_APIError_clerkBody(t *testing.T) {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = io.WriteString(w, tt.body)
 			})
-			_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+			_, err := f.client(t).SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tt.wantTrace, ae.TraceID)
@@ -407,6 +407,43 @@ func TestSignInTokensService_APIError_clerkBody(t *testing.T) {
 			} else {
 				assert.Empty(t, ae.Errors)
 			}
+		})
+	}
+}
+
+// A 200 that does not answer the call is refused with an *APIError that
+// keeps the status: a token for another user than the create asked for
+// (handing it over would sign the wrong person in; a token was made, so
+// the error matches ErrMaybeCreated), another token than the revoke named,
+// or another object than a sign-in token.
+func TestSignInTokensService_answerMustMatchCall(t *testing.T) {
+	t.Parallel()
+	other := strings.Replace(tokenJSON, `"user_12345"`, `"user_999"`, 1)
+	tests := []struct {
+		name, body, message string
+		op                  gen.Operation
+		maybeCreated        bool
+	}{
+		{"create for another user", other, "the token is for another user than the one asked for", gen.CreateSignInTokenOperation(), true},
+		{"create of another object", strings.Replace(tokenJSON, `"sign_in_token"`, `"invitation"`, 1),
+			"the answer is not a sign-in token", gen.CreateSignInTokenOperation(), true},
+		{"revoke of another token", strings.Replace(revokedJSON, `"sit_2aBcD"`, `"sit_other"`, 1),
+			"the token is another than the one asked for", gen.RevokeSignInTokenOperation(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.reply(createPattern, 200, "application/json", tt.body)
+			f.reply(revokePattern, 200, "application/json", tt.body)
+			err := callOperation(f.client(t), tt.op)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 200, ae.StatusCode)
+			assert.Contains(t, err.Error(), tt.message)
+			assert.Equal(t, tt.maybeCreated, errors.Is(err, ErrMaybeCreated))
+			assert.Equal(t, int32(1), f.hits.Load(), "not retried")
+			assertNoSecrets(t, err)
 		})
 	}
 }

@@ -21,17 +21,17 @@ func TestThrottle_429PausesEveryCall(t *testing.T) {
 	f.mux.Handle(revokePattern, s)
 	c := f.client(t) // the test clock is frozen: the pause is still ahead for the second call
 
-	_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+	_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{2 * time.Second}, f.waits.all(), "the call that met the 429 waits once")
 
-	_, err = c.SignInTokens.Revoke(context.Background(), "sit_1")
+	_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{2 * time.Second, 2 * time.Second}, f.waits.all(), "and so does the next call")
 	assert.Len(t, s.attempts(), 3)
 
 	other := f.client(t)
-	_, err = other.SignInTokens.Revoke(context.Background(), "sit_1")
+	_, err = other.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
 	require.NoError(t, err)
 	assert.Len(t, f.waits.all(), 2, "another client is not paused")
 }
@@ -42,12 +42,12 @@ func TestWithRateLimit(t *testing.T) {
 	f := setup(t)
 	f.reply(createPattern, 200, "application/json", tokenJSON)
 	c := f.client(t, WithRateLimit(0.01, 1)) // one request, then one per 100 s
-	_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_1"})
+	_, err := c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_1"})
+	_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, int32(1), f.hits.Load(), "the second call was not sent")
 }
