@@ -13,6 +13,10 @@ BENCHCOUNT  ?= 10
 # failing input; go.dev/issue/75804, fixed in Go 1.27). 20000x is a few
 # seconds per target on this machine.
 FUZZTIME    ?= 20000x
+# How long one package's tests may run before go test fails them, naming the
+# test that hung: the slowest package takes about a minute under -race on a
+# loaded 2-core machine, so a hang fails in minutes, not Go's default 10.
+TESTTIMEOUT ?= 5m
 
 .PHONY: all help download demo test vulncheck fuzz bench bench-bulk bench-fleet bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
 
@@ -48,10 +52,10 @@ demo: download
 ## short runs of the fuzz targets, and the spec-diff tool's tests
 test: download
 	@[ -n "$(RACE)" ] || echo 'make test: $(CGO_WHY), so cgo is off: the tests run without the race detector' >&2
-	$(NO_CGO) $(GO) test $(RACE) -count=1 ./...
-	$(NO_CGO) $(GO) test -run '[Aa]llocs' -bench . -benchtime 1x ./...
+	$(NO_CGO) $(GO) test $(RACE) -count=1 -timeout $(TESTTIMEOUT) ./...
+	$(NO_CGO) $(GO) test -run '[Aa]llocs' -bench . -benchtime 1x -timeout $(TESTTIMEOUT) ./...
 	$(NO_CGO) $(MAKE) fuzz FUZZTIME=$(FUZZTIME)
-	cd tools/specdiff && $(NO_CGO) $(GO) test -count=1 ./...
+	cd tools/specdiff && $(NO_CGO) $(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 
 ## bench: the benchmarks BENCHCOUNT times, then benchstat's raw-versus-client table
 bench:
@@ -121,7 +125,7 @@ spec-diff:
 ## a module of its own) against clerktest, and @clerk/backend (pinned in
 ## contract/node, installed with npm ci) against signintokens fake-server
 contract:
-	cd contract/go && $(GO) test -count=1 ./...
+	cd contract/go && $(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 		echo 'make contract: the @clerk/backend contract test needs Node.js 20.9 or newer and npm (apt-get install nodejs npm)' >&2; exit 2; }
 	cd contract/node && npm ci --no-audit --no-fund --loglevel=error

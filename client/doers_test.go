@@ -163,7 +163,7 @@ func (stallingDoer) Do(req *http.Request) (*http.Response, error) {
 
 // A body that ignores its context is closed at the attempt's deadline, so a
 // call ends by WithTimeout or the caller's deadline, whichever comes first.
-// (Were it not closed, the call would block until the test's own timeout.)
+// (Were it not closed, the call would block, and the watchdog fails the test.)
 func TestClient_closesBodyThatIgnoresContext(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -182,7 +182,12 @@ func TestClient_closesBodyThatIgnoresContext(t *testing.T) {
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
 			defer cancel()
-			_, err = c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
+				done <- err
+			}()
+			err = watchdog(t, done)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, 200, ae.StatusCode)
