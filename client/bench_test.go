@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clerkgo/signintokens"
 	"github.com/clerkgo/signintokens/gen"
 )
 
@@ -56,6 +58,10 @@ type rawError struct {
 
 func (e *rawError) Error() string { return fmt.Sprintf("clerk: %d", e.status) }
 
+// rawUserAgent is the User-Agent the SDK sends, so that the raw call sends
+// the same headers.
+var rawUserAgent = "signintokens-go/" + Version + " (" + runtime.Version() + ")"
+
 // rawCall is the hand-written call: build the request, send it, check the
 // status and content type, decode the body.
 func rawCall(ctx context.Context, hc *http.Client, method, u string, body any) (*gen.SignInToken, error) {
@@ -73,6 +79,8 @@ func rawCall(ctx context.Context, hc *http.Client, method, u string, body any) (
 	}
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Clerk-Api-Version", signintokens.APIVersion)
+	req.Header.Set("User-Agent", rawUserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

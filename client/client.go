@@ -32,11 +32,11 @@ import (
 // An operation is a generated gen.Operation ready for calls whose success
 // model is T: the kind of body each documented status has, and valid, which
 // rejects a success body that decodes but cannot be used, or that does not
-// answer the call (want holds what the call asked for).
+// answer the call (ask is what the call asked for, such as a user's ID).
 type operation[T any] struct {
 	gen.Operation
 	bodies map[int]bodyKind
-	valid  func(got, want *T) error
+	valid  func(got *T, ask string) error
 }
 
 // bodyKind is the body the document gives one status of an operation.
@@ -50,7 +50,7 @@ const (
 
 // newOperation reads which statuses op documents and the schema of each
 // one's body: T's own (such as gen.SignInToken) is a success.
-func newOperation[T any](op gen.Operation, valid func(got, want *T) error) operation[T] {
+func newOperation[T any](op gen.Operation, valid func(got *T, ask string) error) operation[T] {
 	bodies := map[int]bodyKind{}
 	for status, schema := range op.Responses {
 		switch schema {
@@ -105,9 +105,9 @@ func (c *Client) CloseIdleConnections() {
 
 // call sends p, a call of op whose inputs gen checked, until its answer is
 // final, and maps that answer (errors.go) to the model, decoded into dst
-// and checked against want, or to a typed error. The response keeps, as its
+// and checked against ask, or to a typed error. The response keeps, as its
 // Request, kept: a copy of the request sent, without the key.
-func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, dst, want *T, kept *http.Request) (*http.Response, error) {
+func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, ask string, dst *T, kept *http.Request) (*http.Response, error) {
 	a, err := send(ctx, c, op, p)
 	if a.req == nil {
 		// Nothing was sent: the context ended before the first attempt,
@@ -125,7 +125,7 @@ func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, d
 		maybeCreated: op.CreatesCredential && !a.notSent && !a.notProcessed,
 		redact:       c.redact,
 	}
-	return a.rsp, outcome(&o, op.bodies, op.valid, &a, err, dst, want)
+	return a.rsp, outcome(&o, op.bodies, op.valid, &a, err, ask, dst)
 }
 
 // send sends p until an answer is final under the retry policy: each

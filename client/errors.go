@@ -45,11 +45,11 @@ func invalid(field, rule string) error {
 // call. An answer is mapped to the model, decoded into dst, or to a typed
 // error, following the bodies the document gives each status; valid
 // rejects a success body that cannot be used.
-func outcome[T any](o *origin, bodies map[int]bodyKind, valid func(got, want *T) error, a *answer, err error, dst, want *T) error {
+func outcome[T any](o *origin, bodies map[int]bodyKind, valid func(got *T, ask string) error, a *answer, err error, ask string, dst *T) error {
 	if a.rsp == nil {
 		return newRequestError(o, "", err)
 	}
-	mapped := mapAnswer(bodies, valid, a, o, dst, want)
+	mapped := mapAnswer(bodies, valid, a, o, ask, dst)
 	if e, ok := mapped.(*APIError); ok && err != nil && e.err == nil {
 		// The answer asked for another attempt, and the wait for it ended
 		// the call: the answer's error says why it is final.
@@ -61,12 +61,12 @@ func outcome[T any](o *origin, bodies map[int]bodyKind, valid func(got, want *T)
 // mapAnswer maps the final answer of a call to its success model, decoded
 // into dst, or to a typed error, following the bodies the document gives
 // each status (see operation). valid rejects a success body that cannot be
-// used or does not answer the call, whose asks are in want; o names the call in errors and cleans what they keep.
+// used or does not answer the call, which asked for ask; o names the call in errors and cleans what they keep.
 //
 // The generated parser is not used: it reads bodies without a bound, matches
 // content types case-sensitively and drops the status code when a body does
 // not decode.
-func mapAnswer[T any](bodies map[int]bodyKind, valid func(got, want *T) error, a *answer, o *origin, dst, want *T) error {
+func mapAnswer[T any](bodies map[int]bodyKind, valid func(got *T, ask string) error, a *answer, o *origin, ask string, dst *T) error {
 	status := a.rsp.StatusCode
 	kind, documented := bodies[status]
 	fail := func(msg string, err error) error {
@@ -87,7 +87,7 @@ func mapAnswer[T any](bodies map[int]bodyKind, valid func(got, want *T) error, a
 		if err := json.Unmarshal(a.body, dst); err != nil {
 			return fail("invalid response body", err)
 		}
-		if err := valid(dst, want); err != nil {
+		if err := valid(dst, ask); err != nil {
 			return fail("invalid response body", err)
 		}
 		return nil

@@ -28,10 +28,10 @@ func FuzzAnswer(f *testing.F) {
 			t.Skip()
 		}
 		for _, gop := range gen.Operations() {
-			op := newOperation(gop, answers)
+			op := newOperation(gop, func(t *gen.SignInToken, _ string) error { return usable(t) })
 			a := &answer{rsp: newResponse(status, contentType, ""), contentType: contentType, body: body[:min(len(body), maxBodyBytes+1)]}
 			var tok gen.SignInToken
-			err := mapAnswer(op.bodies, op.valid, a, testOrigin(op.Method, op.Path), &tok, &gen.SignInToken{})
+			err := mapAnswer(op.bodies, op.valid, a, testOrigin(op.Method, op.Path), "", &tok)
 			var ce *ClerkErrors
 			var ae *APIError
 			switch {

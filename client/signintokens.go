@@ -22,8 +22,8 @@ type SignInTokensService struct {
 func newSignInTokensService(c *Client) *SignInTokensService {
 	return &SignInTokensService{
 		c:      c,
-		create: newOperation(gen.CreateSignInTokenOperation(), answers),
-		revoke: newOperation(gen.RevokeSignInTokenOperation(), answers),
+		create: newOperation(gen.CreateSignInTokenOperation(), forUser),
+		revoke: newOperation(gen.RevokeSignInTokenOperation(), isToken),
 	}
 }
 
@@ -41,7 +41,7 @@ func (s *SignInTokensService) Create(ctx context.Context, req CreateSignInTokenR
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	return s.send(ctx, &s.create, p, gen.SignInToken{UserID: req.UserID})
+	return s.send(ctx, &s.create, p, req.UserID)
 }
 
 // Revoke revokes the pending sign-in token with the given ID.
@@ -57,19 +57,19 @@ func (s *SignInTokensService) Revoke(ctx context.Context, signInTokenID string) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	return s.send(ctx, &s.revoke, p, gen.SignInToken{ID: signInTokenID})
+	return s.send(ctx, &s.revoke, p, signInTokenID)
 }
 
-// send makes one call of op, whose answer must match want (see answers);
-// the response, its token, want and its kept request are one allocation.
-func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignInToken], p gen.Call, want gen.SignInToken) (*SignInTokenResponse, error) {
+// send makes one call of op, whose answer must be for ask (see forUser and
+// isToken); the response, its token and its kept request are one
+// allocation.
+func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignInToken], p gen.Call, ask string) (*SignInTokenResponse, error) {
 	r := new(struct {
-		res       SignInTokenResponse
-		tok, want gen.SignInToken
-		req       http.Request
+		res SignInTokenResponse
+		tok gen.SignInToken
+		req http.Request
 	})
-	r.want = want
-	rsp, err := call(ctx, s.c, op, p, &r.tok, &r.want, &r.req)
+	rsp, err := call(ctx, s.c, op, p, ask, &r.tok, &r.req)
 	if err != nil {
 		return nil, err
 	}
@@ -80,22 +80,34 @@ func (s *SignInTokensService) send(ctx context.Context, op *operation[gen.SignIn
 	return &r.res, nil
 }
 
-// answers rejects a sign-in token that does not answer the call: one
-// without an ID (it cannot be revoked or told apart from another), another
-// object than a sign-in token, or a token for another user than the one a
-// create asked for (handing it over would sign the wrong person in), or
-// another token than the one a revoke named. The status is not checked:
-// Clerk does not document which one each answer carries.
-func answers(got, want *gen.SignInToken) error {
-	switch {
-	case got.ID == "":
-		return errors.New("sign-in token without an id")
-	case got.Object != gen.SignInTokenObjectSignInToken:
-		return errors.New("the answer is not a sign-in token")
-	case want.UserID != "" && got.UserID != want.UserID:
+// forUser rejects a create's answer that is not a usable sign-in token
+// (see usable) or is for another user than userID: handing it over would
+// sign the wrong person in. The status is not checked: Clerk does not
+// document which one each answer carries.
+func forUser(t *gen.SignInToken, userID string) error {
+	if t.UserID != userID {
 		return errors.New("the token is for another user than the one asked for")
-	case want.ID != "" && got.ID != want.ID:
+	}
+	return usable(t)
+}
+
+// isToken rejects a revoke's answer that is not a usable sign-in token
+// (see usable) or is another token than id.
+func isToken(t *gen.SignInToken, id string) error {
+	if t.ID != "" && t.ID != id {
 		return errors.New("the token is another than the one asked for")
+	}
+	return usable(t)
+}
+
+// usable rejects a sign-in token without an ID (it cannot be revoked or
+// told apart from another) or another object than a sign-in token.
+func usable(t *gen.SignInToken) error {
+	switch {
+	case t.ID == "":
+		return errors.New("sign-in token without an id")
+	case t.Object != gen.SignInTokenObjectSignInToken:
+		return errors.New("the answer is not a sign-in token")
 	}
 	return nil
 }

@@ -283,15 +283,15 @@ func TestOperation_statusesComeFromTheDocument(t *testing.T) {
 	documented := gen.CreateSignInTokenOperation()
 	documented.Responses = maps.Clone(documented.Responses)
 	documented.Responses[418] = "ClerkErrors"
-	op := newOperation(documented, answers)
-	err := mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{}, &gen.SignInToken{})
+	op := newOperation(documented, isToken)
+	err := mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), "", &gen.SignInToken{})
 	var ce *ClerkErrors
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, 418, ce.StatusCode)
 
 	// The same status against the operation as the document has it.
-	op = newOperation(gen.CreateSignInTokenOperation(), answers)
-	err = mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), &gen.SignInToken{}, &gen.SignInToken{})
+	op = newOperation(gen.CreateSignInTokenOperation(), isToken)
+	err = mapAnswer(op.bodies, op.valid, a, testOrigin("POST", "/x"), "", &gen.SignInToken{})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "API error occurred: resource_not_found", ae.Message)
