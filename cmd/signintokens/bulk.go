@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -104,9 +105,12 @@ func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 // a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
 	bar := c.newProgress(-1)
-	limiter, closeLimiter, err := c.sharedLimiter(bf)
+	limiter, closeLimiter, err := c.sharedLimiter(ctx, bf)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %v; nothing was sent\n", job.name, err)
+		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %s; nothing was sent\n", job.name, err)
+		if errors.As(err, new(*redisDown)) {
+			return exitAPIError
+		}
 		return exitUsage
 	}
 	defer closeLimiter()
@@ -145,8 +149,10 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 
 // sharedLimiter is the rate shared through Redis, when --redis-url (or
 // SIGNINTOKENS_REDIS_URL) names one: keyed by the secret key, so that runs
-// with one Redis and one key share --rate; nil otherwise.
-func (c cli) sharedLimiter(bf bulkFlags) (client.Limiter, func(), error) {
+// with one Redis and one key share --rate; nil otherwise. Redis must answer
+// a PING first, within redisPingTimeout: a run never starts without the
+// shared limit it was asked for (a *redisDown error).
+func (c cli) sharedLimiter(ctx context.Context, bf bulkFlags) (client.Limiter, func(), error) {
 	url := *bf.redisURL
 	if url == "" {
 		url = c.getenv("SIGNINTOKENS_REDIS_URL")
@@ -156,10 +162,32 @@ func (c cli) sharedLimiter(bf bulkFlags) (client.Limiter, func(), error) {
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.New("not a redis:// or rediss:// URL") // the URL may hold a password
 	}
 	rdb := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, &redisDown{addr: opts.Addr, err: err}
+	}
 	return redislimit.New(rdb, c.getenv("CLERK_SECRET_KEY"), *bf.rate, 1), func() { rdb.Close() }, nil
+}
+
+// redisPingTimeout bounds the PING that checks --redis-url before a run.
+const redisPingTimeout = 5 * time.Second
+
+// redisDown is a Redis that did not answer before a run.
+type redisDown struct {
+	addr string
+	err  error
+}
+
+// Error is one printable line: Redis's own text (an AUTH refusal) is
+// quoted as Go would, were it anything else.
+func (e *redisDown) Error() string {
+	q := strconv.Quote(e.err.Error())
+	return fmt.Sprintf("Redis at %s did not answer: %s", e.addr, q[1:len(q)-1])
 }
 
 // openRecord opens what the run records to and resumes from: the

@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 
 	"github.com/clerkgo/signintokens/client"
@@ -60,6 +61,9 @@ type cli struct {
 }
 
 func main() {
+	// go-redis logs each failed dial on its own; a run says what failed in
+	// its own words, once.
+	redis.SetLogger(quietRedis{})
 	c := cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	if fd := int(os.Stderr.Fd()); term.IsTerminal(fd) {
 		c.progress = os.Stderr
@@ -73,6 +77,11 @@ func main() {
 	}
 	os.Exit(c.run(interruptible(), os.Args[1:]))
 }
+
+// quietRedis is a go-redis logger that writes nothing.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // interruptible returns a context that the first SIGINT (Ctrl-C), SIGTERM,
 // SIGHUP (a closed terminal or SSH session) or SIGPIPE (a closed pipe on

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -64,4 +65,31 @@ func TestCreateFrom_redisKilledMidRun(t *testing.T) {
 	}
 	assert.Equal(t, len(srv.SignInTokens()), made, "a line for every token made")
 	require.Less(t, made, 300, "the run stopped")
+}
+
+// An unreachable --redis-url stops the run before any call, in one line
+// that names Redis (its address, never the URL, which may hold a
+// password), with exit status 1, and none of go-redis's own log.
+func TestCreateFrom_redisUnreachable(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, _ := usersFile(t, 5)
+	r := run(t, serverEnv(srv), "create", "--from", path, "--rate", "5", "--redis-url", "redis://:hunter2@"+closedAddr(t))
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+	assert.Contains(t, r.stderr, "Redis at 127.0.0.1:")
+	assert.Contains(t, r.stderr, "nothing was sent")
+	assert.NotContains(t, r.stderr, "hunter2")
+	assert.Empty(t, r.stdout)
+	assert.Empty(t, srv.Requests())
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
