@@ -215,4 +215,3 @@ func scriptRuns(t *testing.T, rdb *redis.Client) int {
 	}
 	return n
 }
-
