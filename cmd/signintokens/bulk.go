@@ -120,19 +120,25 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	}
 	defer cl.CloseIdleConnections()
 	opts := runOptions{client: cl, concurrency: *bf.concurrency, recreate: bf.recreate != nil && *bf.recreate}
-	sinks, closeRecord, code := c.openRecord(job, bf, &opts)
-	if closeRecord == nil {
-		return code
-	}
-	defer closeRecord()
 	in, total, closeSrc, code := c.openInput(job, *bf.from)
 	if in == nil {
 		return code
 	}
 	defer closeSrc()
+	sinks, closeRecord, code := c.openRecord(job, bf, &opts)
+	if closeRecord == nil {
+		return code
+	}
+	defer closeRecord()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	j := &journal{sinks: sinks, stop: stop}
+	if opts.resumed != nil {
+		if err := carrySettled(opts.resumed, j, job, opts.prior); err != nil {
+			fmt.Fprintf(c.stderr, "signintokens %s: writing the resumed run's record: %v; nothing was sent\n", job.name, err)
+			return exitAPIError
+		}
+	}
 	bar.total, bar.start = total, time.Now()
 	stopNotice := context.AfterFunc(ctx, func() { bar.say("signintokens: stopping (Ctrl-C again to quit at once)") })
 	defer stopNotice()
@@ -202,7 +208,7 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 	closeRecord = func() {}
 	switch {
 	case *bf.journal != "":
-		f, p, err := openJournal(*bf.journal, job.header, job.column)
+		f, p, err := openJournal(*bf.journal, c.stdout, job.header, job.column)
 		if err != nil {
 			return refuse("--journal "+*bf.journal, err)
 		}
@@ -213,15 +219,24 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 		if err != nil {
 			return refuse("--resume "+*bf.resume, err)
 		}
-		opts.prior, opts.carry, closeRecord = p, true, func() { f.Close() }
+		opts.prior, opts.resumed, closeRecord = p, f, func() { f.Close() }
 	}
 	if len(sinks) == 0 && isDevNull(c.stdout) {
 		closeRecord()
 		fmt.Fprintf(c.stderr, "signintokens %s: stdout is /dev/null or closed, and there is no --journal: the run "+
 			"would be recorded nowhere; nothing was sent\n", job.name)
-		return nil, nil, exitAPIError
+		return nil, nil, exitUsage
 	}
 	out := newSink(c.stdout)
+	if out.sync != nil {
+		// A file: locked for the run, so that no run resumes from an
+		// output still being written.
+		if err := lockFile(out.w.(*os.File)); err != nil {
+			closeRecord()
+			fmt.Fprintf(c.stderr, "signintokens %s: stdout: %v; nothing was sent\n", job.name, err)
+			return nil, nil, exitUsage
+		}
+	}
 	if err := writeHeader(out.w, job.header); err != nil {
 		closeRecord()
 		fmt.Fprintf(c.stderr, "signintokens %s: cannot write to stdout: %v; nothing was sent\n", job.name, err)

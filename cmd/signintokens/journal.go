@@ -146,7 +146,11 @@ func (j *journal) failLocked(err error) {
 }
 
 // close makes every line written so far durable.
-func (j *journal) close() {
+func (j *journal) close() { _ = j.durable() }
+
+// durable makes every line written so far durable, or returns the error
+// that stopped the output.
+func (j *journal) durable() error {
 	for _, s := range j.sinks {
 		if s.sync != nil {
 			if err := s.sync.all(); err != nil {
@@ -154,6 +158,8 @@ func (j *journal) close() {
 			}
 		}
 	}
+	_, err := j.failure()
+	return err
 }
 
 // failure returns the tokens whose lines were lost and the first failed

@@ -238,7 +238,7 @@ func TestCreateFrom_closedStdout(t *testing.T) {
 	closed := exec.Command("sh", "-c", `exec "$0" "$@" >&-`, bin, "create", "--from", users, "--rate", "0")
 	closed.Env = append(os.Environ(), serverEnv(srv)...)
 	msg, _ := closed.CombinedOutput()
-	assert.Equal(t, 1, closed.ProcessState.ExitCode(), "%s", msg)
+	assert.Equal(t, 2, closed.ProcessState.ExitCode(), "a refusal, as every other: %s", msg)
 	assert.Contains(t, string(msg), "stdout is /dev/null or closed, and there is no --journal")
 	assert.Equal(t, before, len(srv.Requests()), "nothing was sent")
 }

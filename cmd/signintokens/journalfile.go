@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -31,6 +32,30 @@ type journalHeader struct {
 	ExpiresInSeconds int64  `json:"expires_in_seconds,omitempty"`
 }
 
+// errIsStdout is a journal or --resume file that is this run's stdout.
+var errIsStdout = &badJournal{"it is this run's stdout (a > empties it before the run starts, a >> mixes two runs " +
+	"into it): write the new run's output elsewhere"}
+
+// isStdout reports whether the file fi describes is stdout.
+func isStdout(fi os.FileInfo, stdout io.Writer) bool {
+	out, ok := stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	ofi, err := out.Stat()
+	return err == nil && os.SameFile(fi, ofi)
+}
+
+// syncDir makes the entry of a file just created in its directory durable.
+func syncDir(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // errLocked is another process holding a journal's lock.
 var errLocked = errors.New("another run is using it (it is locked)")
 
@@ -51,7 +76,6 @@ func (e *badJournal) Error() string { return e.why }
 func readPrior(r io.Reader, want journalHeader, column string) (p prior, complete int64, err error) {
 	p = prior{done: newIDSet(), uncertain: map[string]int{}}
 	br := bufio.NewReader(r)
-	var first []byte
 	var seq uint64 // of the last line since a header
 	for n := 1; ; n++ {
 		b, err := br.ReadBytes('\n')
@@ -72,10 +96,14 @@ func readPrior(r io.Reader, want journalHeader, column string) (p prior, complet
 			if err := checkHeader(b, want); err != nil {
 				return p, 0, err
 			}
-			first = b
-		case bytes.Equal(b, first):
-			// The same header again: the next run on this journal, or
-			// journals of one run concatenated. Its lines count from 1.
+		case isHeader(b):
+			// A header again: the next run on this journal, or journals
+			// of one run concatenated. It must be the same one (read, not
+			// compared byte for byte: a copy may have CRLF line ends), and
+			// its lines count from 1.
+			if err := checkHeader(b, want); err != nil {
+				return p, complete, &badJournal{fmt.Sprintf("line %d: %v", n, err)}
+			}
 			seq = 0
 		default:
 			var l journalLine
@@ -93,9 +121,22 @@ func readPrior(r io.Reader, want journalHeader, column string) (p prior, complet
 	}
 }
 
-// checkHeader refuses a first line that is not want's header.
+// isHeader reports whether a line is a journal header: an object with a
+// "journal" field (a journal line has none).
+func isHeader(line []byte) bool {
+	var probe struct {
+		Journal *string `json:"journal"`
+	}
+	return json.Unmarshal(line, &probe) == nil && probe.Journal != nil
+}
+
+// checkHeader refuses a line that is not want's header, or that has a field
+// this version does not know: a header it cannot read whole is refused
+// from the first run on, never accepted once and refused later.
 func checkHeader(line []byte, want journalHeader) error {
 	var h journalHeader
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
 	switch trimmed := bytes.TrimSpace(line); {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		return &badJournal{"it is a JSON array (such as jq -s output), not the journal: give the journal itself"}
@@ -103,6 +144,9 @@ func checkHeader(line []byte, want journalHeader) error {
 		return &badJournal{"its first line is not a signintokens journal line: it is not a journal"}
 	case h.Version != journalVersion:
 		return &badJournal{fmt.Sprintf("it is a journal of version %d; this signintokens reads version %d", h.Version, journalVersion)}
+	case dec.Decode(new(journalHeader)) != nil:
+		return &badJournal{"its header has a field this signintokens does not know: it was written by another " +
+			"version, or edited"}
 	case h.Kind != want.Kind:
 		return &badJournal{fmt.Sprintf("it is a %s journal, not a %s one", h.Kind, want.Kind)}
 	case h != want:
@@ -124,14 +168,22 @@ func (h journalHeader) options() string {
 }
 
 // openJournal opens the run's own journal for appending, locked for the
-// run: a new one gets its header, synced; an existing one is read to resume
-// from and has a cut last line removed before anything is appended.
-func openJournal(path string, want journalHeader, column string) (*os.File, prior, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+// run: a new one gets its header, synced, and its directory synced so that
+// the file itself survives a power loss; an existing one is read to resume
+// from and has a cut last line removed before anything is appended. An
+// existing empty one is refused: the journal writes its header before any
+// call, so an empty one was emptied (a shell's >), and its record is lost.
+// It must not be this run's stdout.
+func openJournal(path string, stdout io.Writer, want journalHeader, column string) (*os.File, prior, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	created := err == nil
+	if errors.Is(err, os.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o600)
+	}
 	if err != nil {
 		return nil, prior{}, err
 	}
-	p, err := startJournal(f, want, column)
+	p, err := startJournal(f, stdout, want, column, created)
 	if err != nil {
 		f.Close()
 		return nil, prior{}, err
@@ -139,19 +191,30 @@ func openJournal(path string, want journalHeader, column string) (*os.File, prio
 	return f, p, nil
 }
 
-func startJournal(f *os.File, want journalHeader, column string) (prior, error) {
-	if err := lockFile(f); err != nil {
-		return prior{}, err
-	}
+func startJournal(f *os.File, stdout io.Writer, want journalHeader, column string, created bool) (prior, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return prior{}, err
 	}
-	if fi.Size() == 0 {
+	if isStdout(fi, stdout) {
+		return prior{}, errIsStdout
+	}
+	if err := lockFile(f); err != nil {
+		return prior{}, err
+	}
+	switch {
+	case fi.Size() == 0 && !created:
+		return prior{}, &badJournal{"it exists and is empty: the journal is written before any call, so something " +
+			"emptied it (a shell's > on it?), and with it the record of the runs it held; resuming from it would create " +
+			"every user again. If no run ever wrote to it, delete it and run again"}
+	case fi.Size() == 0:
 		if err := writeHeader(f, want); err != nil {
 			return prior{}, err
 		}
-		return prior{done: newIDSet(), uncertain: map[string]int{}}, syncData(f)
+		if err := syncData(f); err != nil {
+			return prior{}, err
+		}
+		return prior{done: newIDSet(), uncertain: map[string]int{}}, syncDir(f.Name())
 	}
 	p, complete, err := readPrior(io.NewSectionReader(f, 0, fi.Size()), want, column)
 	if err != nil {
@@ -182,11 +245,8 @@ func openResume(path string, stdout io.Writer, want journalHeader, column string
 	if err != nil {
 		return fail(err)
 	}
-	if out, ok := stdout.(*os.File); ok {
-		if ofi, err := out.Stat(); err == nil && os.SameFile(fi, ofi) {
-			return fail(&badJournal{"it is this run's stdout (a > empties it before the run starts, a >> mixes two runs " +
-				"into it): write the new run's output elsewhere, or use --journal FILE"})
-		}
+	if isStdout(fi, stdout) {
+		return fail(errIsStdout)
 	}
 	if err := lockFile(f); err != nil {
 		return fail(err)
@@ -196,6 +256,45 @@ func openResume(path string, stdout io.Writer, want journalHeader, column string
 		return fail(err)
 	}
 	return f, p, nil
+}
+
+// carrySettled writes a line for every ID the resumed run's record settled
+// (a success, with its token's ID, and, for a create, a held-back
+// uncertain ID), and makes them durable before this run sends anything: a
+// run stopped at any point then leaves a whole record, which a resume or a
+// revoke --from reads as it would the first. A cut last line is passed
+// over, as readPrior does.
+func carrySettled(f *os.File, j *journal, job bulkJob, p prior) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReader(f)
+	for {
+		b, err := br.ReadBytes('\n')
+		if err != nil {
+			break
+		}
+		var l journalLine
+		if json.Unmarshal(b, &l) != nil || l.key(job.column) == "" || (l.ID == "" && !l.Skipped) {
+			continue // a header, or an ID not settled on this line
+		}
+		c := journalLine{Line: l.Line, ID: l.ID, Status: l.Status, Skipped: true}
+		c.setKey(job.column, l.key(job.column))
+		if err := j.write(&c); err != nil {
+			return err
+		}
+	}
+	for id, line := range p.uncertain {
+		if !job.creates {
+			break // a revoke of it is sent again, and gets its own line
+		}
+		c := journalLine{Line: line, HeldBack: true}
+		c.setKey(job.column, id)
+		if err := j.write(&c); err != nil {
+			return err
+		}
+	}
+	return j.durable()
 }
 
 // syncer makes a file's writes durable in groups: a writer that needs its

@@ -84,19 +84,20 @@ type quietRedis struct{}
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // interruptible returns a context that the first SIGINT (Ctrl-C), SIGTERM,
-// SIGHUP (a closed terminal or SSH session) or SIGPIPE (a closed pipe on
-// stdout) ends, with the signal as its cause, so that a command stops
-// cleanly. The default action of the first three is restored then, so a
-// second Ctrl-C ends the process at once. SIGPIPE stays caught: a write to
+// SIGQUIT (Ctrl-\), SIGHUP (a closed terminal or SSH session) or SIGPIPE (a
+// closed pipe on stdout) ends, with the signal as its cause, so that a
+// command stops cleanly and exits 128 plus the signal's number. The default
+// action of the first four is restored then, so a second Ctrl-C ends the
+// process at once (and a second SIGQUIT dumps its goroutines). SIGPIPE stays caught: a write to
 // a closed pipe then fails with EPIPE instead of killing the process before
 // it reports what it did.
 func interruptible() context.Context {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGPIPE)
 	go func() {
 		sig := <-sigs
-		signal.Reset(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		signal.Reset(os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP)
 		cancel(signalled{sig})
 	}()
 	return ctx

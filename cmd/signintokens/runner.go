@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -44,10 +45,9 @@ type runOptions struct {
 	concurrency int
 	prior       prior // what a previous run did (--journal or --resume)
 	recreate    bool  // create again for IDs whose earlier create is uncertain
-	// carry writes a line for each ID the prior run settled (skipped or
-	// held back), so that this run's output is a whole record: set when
-	// the prior run is another file (--resume).
-	carry bool
+	// resumed is the --resume file, whose settled IDs this run's output
+	// carries (see carrySettled); nil with --journal.
+	resumed *os.File
 }
 
 // bulkStats is what a run did with each ID it read.
@@ -170,22 +170,19 @@ func (r *bulkRun) read(ctx context.Context, in *idReader, items chan<- inputID) 
 func (r *bulkRun) admit(it inputID) bool {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
-	if r.opts.prior.done != nil && r.opts.prior.done.has(it.id) {
-		line.Skipped = true
-		r.carry(&line)
-		r.update(func(st *bulkStats) { st.skipped++ })
-		return false
-	}
-	if _, ok := r.opts.prior.uncertain[it.id]; ok && r.job.creates && !r.opts.recreate {
-		line.HeldBack = true
-		r.carry(&line)
-		r.update(func(st *bulkStats) { st.heldBack++; r.held = append(r.held, it.id) })
-		return false
-	}
+	// The record carries what the prior run settled (see carrySettled).
 	if first, dup := r.seen.add(it.id, it.line); dup {
 		line.DuplicateOf = first
 		_ = r.j.write(&line)
 		r.update(func(st *bulkStats) { st.duplicate++ })
+		return false
+	}
+	if r.opts.prior.done != nil && r.opts.prior.done.has(it.id) {
+		r.update(func(st *bulkStats) { st.skipped++ })
+		return false
+	}
+	if _, ok := r.opts.prior.uncertain[it.id]; ok && r.job.creates && !r.opts.recreate {
+		r.update(func(st *bulkStats) { st.heldBack++; r.held = append(r.held, it.id) })
 		return false
 	}
 	if len(it.id) > maxIDBytes {
@@ -195,14 +192,6 @@ func (r *bulkRun) admit(it inputID) bool {
 		return false
 	}
 	return true
-}
-
-// carry writes a line the prior run settled, when this run's output must
-// hold it (see runOptions.carry).
-func (r *bulkRun) carry(l *journalLine) {
-	if r.opts.carry {
-		_ = r.j.write(l)
-	}
 }
 
 // call makes one call and writes its outcome. A call writes that it is
@@ -226,6 +215,12 @@ func (r *bulkRun) call(ctx context.Context, it inputID) {
 	case err != nil && !sent && errors.Is(err, context.Canceled):
 		r.update(func(st *bulkStats) { st.notStarted++ })
 		return
+	case errors.Is(err, errStoppedAfterIntent):
+		line.Error = &errorInfo{Kind: "interrupted", Message: "stopped before the call was sent"}
+	case errors.Is(err, client.ErrMaybeCreated):
+		// Whatever ended the call (a signal included), the create left.
+		info, _ := describe(err)
+		line.Error, line.Uncertain = &info, true
 	case errors.Is(err, context.Canceled):
 		// Stopped while waiting to retry after an attempt that was not
 		// processed (a create is retried only then).
@@ -348,8 +343,20 @@ func sending(req *http.Request) error {
 	}
 	intent := *st.line
 	intent.Sending = true
-	return st.j.write(&intent)
+	if err := st.j.write(&intent); err != nil {
+		return err
+	}
+	if req.Context().Err() != nil {
+		// A signal came while the intent was being synced: no new call
+		// goes out after it. The outcome line says it was not sent.
+		return errStoppedAfterIntent
+	}
+	return nil
 }
+
+// errStoppedAfterIntent is a call whose intent line was written when the
+// run had been stopped: it was not sent.
+var errStoppedAfterIntent = errors.New("the run stopped before the call was sent")
 
 // finishSent sends the requests of a bulk run. Once sent, a request is
 // shielded from the run's end: it keeps its own deadline but is not
