@@ -105,7 +105,7 @@ func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 // a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
 	bar := c.newProgress(-1)
-	limiter, closeLimiter, err := c.sharedLimiter(ctx, bf)
+	limiter, rdb, closeLimiter, err := c.sharedLimiter(ctx, bf)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %s; nothing was sent\n", job.name, err)
 		if errors.As(err, new(*redisDown)) {
@@ -130,6 +130,13 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 		return code
 	}
 	defer closeRecord()
+	if rdb != nil && job.creates {
+		own := []string{recordIdentity(opts.record)}
+		if opts.resumed != nil {
+			own = append(own, recordIdentity(opts.resumed))
+		}
+		opts.claims = newClaims(rdb, c.getenv("CLERK_SECRET_KEY"), own, tokenLife(job.header), opts.recreate)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	j := &journal{sinks: sinks, stop: stop}
@@ -142,7 +149,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	bar.total, bar.start = total, time.Now()
 	stopNotice := context.AfterFunc(ctx, func() { bar.say("signintokens: stopping (Ctrl-C again to quit at once)") })
 	defer stopNotice()
-	st, held, readErr := runBulk(runCtx, job, in, opts, j, bar)
+	st, held, claimed, readErr := runBulk(runCtx, job, in, opts, j, bar)
 	j.close()
 	bar.end(st)
 	st.interrupted = ctx.Err() != nil
@@ -150,7 +157,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 		st.notStarted += total - st.read
 	}
 	st.shared = limiter != nil
-	return c.report(ctx, job, st, held, total, readErr, j)
+	return c.report(ctx, job, st, held, claimed, total, readErr, j)
 }
 
 // sharedLimiter is the rate shared through Redis, when --redis-url (or
@@ -158,26 +165,26 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 // with one Redis and one key share --rate; nil otherwise. Redis must answer
 // a PING first, within redisPingTimeout: a run never starts without the
 // shared limit it was asked for (a *redisDown error).
-func (c cli) sharedLimiter(ctx context.Context, bf bulkFlags) (client.Limiter, func(), error) {
+func (c cli) sharedLimiter(ctx context.Context, bf bulkFlags) (client.Limiter, *redis.Client, func(), error) {
 	url := *bf.redisURL
 	if url == "" {
 		url = c.getenv("SIGNINTOKENS_REDIS_URL")
 	}
 	if url == "" || *bf.rate == 0 {
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, nil, errors.New("not a redis:// or rediss:// URL") // the URL may hold a password
+		return nil, nil, nil, errors.New("not a redis:// or rediss:// URL") // the URL may hold a password
 	}
 	rdb := redis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(ctx, redisPingTimeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, nil, &redisDown{addr: opts.Addr, err: err}
+		return nil, nil, nil, &redisDown{addr: opts.Addr, err: err}
 	}
-	return redislimit.New(rdb, c.getenv("CLERK_SECRET_KEY"), *bf.rate, 1), func() { rdb.Close() }, nil
+	return redislimit.New(rdb, c.getenv("CLERK_SECRET_KEY"), *bf.rate, 1), rdb, func() { rdb.Close() }, nil
 }
 
 // redisPingTimeout bounds the PING that checks --redis-url before a run.
@@ -212,7 +219,7 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 		if err != nil {
 			return refuse("--journal "+*bf.journal, err)
 		}
-		opts.prior, closeRecord = p, func() { f.Close() }
+		opts.prior, opts.record, closeRecord = p, f, func() { f.Close() }
 		sinks = append(sinks, sink{w: f, sync: newSyncer(f)})
 	case *bf.resume != "":
 		f, p, err := openResume(*bf.resume, c.stdout, job.header, job.column)
@@ -235,6 +242,9 @@ func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []si
 			closeRecord()
 			fmt.Fprintf(c.stderr, "signintokens %s: stdout: %v; nothing was sent\n", job.name, err)
 			return nil, nil, exitUsage
+		}
+		if opts.record == nil {
+			opts.record = out.w.(*os.File)
 		}
 	}
 	if err := writeHeader(out.w, job.header); err != nil {
@@ -306,7 +316,7 @@ func (c cli) open(from string) (io.Reader, func(), error) {
 
 // report writes the run's summary, what it could not write, and which
 // users of this input it held back, and returns the exit status.
-func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held []string, total int, readErr error, j *journal) int {
+func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held, claimed []string, total int, readErr error, j *journal) int {
 	fmt.Fprintln(c.stderr, summary(job.name, st, total))
 	lost, writeErr := j.failure()
 	code := exitOK
@@ -326,9 +336,16 @@ func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held []strin
 	}
 	if len(held) > 0 {
 		slices.Sort(held)
-		fmt.Fprintf(c.stderr, "signintokens %s: %d users may already have a token: an earlier run sent their create "+
+		fmt.Fprintf(c.stderr, "signintokens %s: %s may already have a token: an earlier run sent their create "+
 			"and never learnt its outcome. Check them (Clerk's Dashboard logs sign_in_token.created events), then "+
-			"run again with --recreate-uncertain to create theirs:\n  %s\n", job.name, len(held), strings.Join(held, "\n  "))
+			"run again with --recreate-uncertain to create theirs:\n  %s\n", job.name, countUsers(len(held)), strings.Join(held, "\n  "))
+		code = exitAPIError
+	}
+	if len(claimed) > 0 {
+		slices.Sort(claimed)
+		fmt.Fprintf(c.stderr, "signintokens %s: %s claimed by another run sharing this Redis and key, which "+
+			"creates their tokens (or did): check them, then run again with --recreate-uncertain to create theirs:\n  %s\n",
+			job.name, countUsers(len(claimed)), strings.Join(claimed, "\n  "))
 		code = exitAPIError
 	}
 	switch {
@@ -342,6 +359,22 @@ func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held []strin
 		return exitAPIError
 	}
 	return code
+}
+
+// countUsers is "1 user" or "N users".
+func countUsers(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return strconv.Itoa(n) + " users"
+}
+
+// tokenLife is how long the run's tokens stay valid, and so its claims.
+func tokenLife(h journalHeader) time.Duration {
+	if h.ExpiresInSeconds > 0 {
+		return time.Duration(h.ExpiresInSeconds) * time.Second
+	}
+	return defaultTokenLife
 }
 
 // summary is the run's last line on stderr.

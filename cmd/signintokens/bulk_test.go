@@ -367,7 +367,7 @@ func TestRunBulk_writesEachOutcome(t *testing.T) {
 		return res.SignInToken, nil
 	}}
 	j := &journal{sinks: []sink{{w: &out}}, stop: func() {}}
-	st, _, err := runBulk(context.Background(), job, ids, runOptions{client: c, concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
+	st, _, _, err := runBulk(context.Background(), job, ids, runOptions{client: c, concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
 	require.NoError(t, err)
 	assert.Equal(t, n, st.done)
 	lines := byKey(t, parseLines(t, out.String()), "user_id")

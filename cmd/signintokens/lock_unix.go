@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -16,4 +17,17 @@ func lockFile(f *os.File) error {
 		return errLocked
 	}
 	return err
+}
+
+// fileID is a file's device and inode, which name it on this host.
+func fileID(f *os.File) (string, bool) {
+	fi, err := f.Stat()
+	if err != nil {
+		return "", false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("%d:%d", st.Dev, st.Ino), true
 }

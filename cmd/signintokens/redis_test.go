@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -92,4 +93,71 @@ func closedAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+// Two runs on one input sharing --redis-url, each with its own journal,
+// at once: each user gets one token; a user one run claimed, the other
+// holds back and names. The claims outlive the runs: a third run with a
+// journal of its own creates nobody.
+func TestCreateFrom_runsSharingRedisClaimUsers(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	path, users := usersFile(t, 20)
+	dir := t.TempDir()
+	args := func(journal string) []string {
+		return []string{"create", "--from", path, "--rate", "200", "--concurrency", "2", "--redis-url", rs.URL(),
+			"--journal", filepath.Join(dir, journal)}
+	}
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for p, journal := range []string{"a", "b"} {
+		wg.Go(func() { results[p] = run(t, serverEnv(srv), args(journal)...) })
+	}
+	wg.Wait()
+	perUser := map[string]int{}
+	for _, tok := range srv.SignInTokens() {
+		perUser[tok.UserID]++
+	}
+	assert.Len(t, perUser, len(users), "every user has a token")
+	for user, n := range perUser {
+		assert.Equal(t, 1, n, "tokens of %s", user)
+	}
+	for _, r := range results {
+		if strings.Contains(r.stderr, "claimed by another run") {
+			assert.Equal(t, 1, r.code, r.stderr)
+		}
+	}
+
+	r := run(t, serverEnv(srv), args("c")...)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "20 users claimed by another run")
+	assert.Len(t, srv.SignInTokens(), len(users), "no second token")
+
+}
+
+// A run resumed from its own journal takes its own claims back: a user
+// whose create failed for sure (404, the user did not exist yet) is
+// created when the same command runs again; another journal is held back.
+func TestCreateFrom_ownClaimsTakenBack(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	srv := clerktest.NewServer(t)
+	path, users := usersFile(t, 3)
+	dir := t.TempDir()
+	args := func(journal string) []string {
+		return []string{"create", "--from", path, "--rate", "200", "--redis-url", rs.URL(), "--journal", filepath.Join(dir, journal)}
+	}
+	r := run(t, serverEnv(srv), args("a")...)
+	require.Equal(t, 1, r.code, r.stderr)
+	require.Contains(t, r.stderr, "3 failed")
+	for _, u := range users {
+		srv.AddUser(u)
+	}
+	r = run(t, serverEnv(srv), args("b")...)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "3 users claimed by another run")
+	r = run(t, serverEnv(srv), args("a")...)
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Len(t, srv.SignInTokens(), 3)
 }

@@ -48,6 +48,12 @@ type runOptions struct {
 	// resumed is the --resume file, whose settled IDs this run's output
 	// carries (see carrySettled); nil with --journal.
 	resumed *os.File
+	// record is the file the run records to (its journal, or stdout when
+	// it is a file), whose identity its claims hold; nil if none.
+	record *os.File
+	// claims, with --redis-url, are the users this run claims before
+	// creating (see claims); nil otherwise.
+	claims *claims
 }
 
 // bulkStats is what a run did with each ID it read.
@@ -80,6 +86,7 @@ type bulkRun struct {
 	st      bulkStats
 	readErr error
 	held    []string // this input's IDs held back
+	claimed []string // this input's IDs another run claimed
 	failing int      // calls in a row that failed with a 5XX or in transport
 	holding int      // the line of the ID the reader holds for a worker; 0: none
 	ended   bool     // the run's stats are final
@@ -99,7 +106,7 @@ func (r *bulkRun) handed(it inputID) {
 // j's stop after a failed write) it reads no more input and starts no call,
 // including one waiting for the rate limiter; calls already sent finish and
 // their lines are written.
-func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j *journal, bar *progress) (bulkStats, []string, error) {
+func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j *journal, bar *progress) (bulkStats, []string, []string, error) {
 	r := &bulkRun{job: job, opts: opts, j: j, seen: newIDSet(), bar: bar}
 	start := time.Now()
 	items := make(chan inputID)
@@ -131,7 +138,7 @@ func runBulk(ctx context.Context, job bulkJob, in *idReader, opts runOptions, j 
 	}
 	r.ended = true
 	r.st.took = time.Since(start)
-	return r.st, r.held, r.readErr
+	return r.st, r.held, r.claimed, r.readErr
 }
 
 // read sends the IDs to call to items. It stops at once when ctx ends: the
@@ -199,11 +206,17 @@ func (r *bulkRun) admit(it inputID) bool {
 func (r *bulkRun) call(ctx context.Context, it inputID) {
 	line := journalLine{Line: it.line}
 	line.setKey(r.job.column, it.id)
-	st := &sendState{j: r.j, line: &line}
+	st := &sendState{j: r.j, line: &line, claims: r.opts.claims}
 	ctx = context.WithValue(ctx, sendStateKey{}, st)
 	tok, err := r.job.send(ctx, r.opts.client, it.id)
 	for waits := 0; waits < max429Waits && r.waitOut429(ctx, err); waits++ {
 		tok, err = r.job.send(ctx, r.opts.client, it.id)
+	}
+	if errors.Is(err, errClaimed) {
+		line.HeldBack = true
+		_ = r.j.write(&line)
+		r.update(func(st *bulkStats) { st.heldBack++; r.claimed = append(r.claimed, it.id) })
+		return
 	}
 	attempts := st.attempts
 	sent := attempts > 0
@@ -326,6 +339,7 @@ type sendStateKey struct{}
 type sendState struct {
 	j        *journal
 	line     *journalLine
+	claims   *claims // nil: no claim is taken
 	attempts int
 }
 
@@ -340,6 +354,11 @@ func sending(req *http.Request) error {
 	st.attempts++
 	if st.attempts > 1 {
 		return nil
+	}
+	if st.claims != nil {
+		if err := st.claims.take(req.Context(), st.line.UserID); err != nil {
+			return err
+		}
 	}
 	intent := *st.line
 	intent.Sending = true
