@@ -154,7 +154,9 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	bar.end(st)
 	st.interrupted = ctx.Err() != nil
 	if total >= 0 {
-		st.notStarted += total - st.read
+		// An input that grew while the run read it has more lines than
+		// counted: none of them is "not started" below zero.
+		st.notStarted += max(total-st.read, 0)
 	}
 	st.shared = limiter != nil
 	return c.report(ctx, job, st, held, claimed, total, readErr, j)
