@@ -65,13 +65,30 @@ type Fault struct {
 	// Body is the answer's body, sent as is.
 	Body string
 	// Delay is how long to wait before answering; the wait ends early if
-	// the client goes away.
+	// the client goes away. With AfterProcessing the request takes effect
+	// first, so it does even when the client leaves during the wait.
 	Delay time.Duration
 	// Drop closes the connection without an answer.
 	Drop bool
-	// AfterProcessing lets the request take effect before the fault replaces
-	// its answer, as when an answer is lost on its way back.
+	// AfterProcessing lets the request take effect before the fault
+	// replaces its answer, as when an answer is lost on its way back: with
+	// Drop or a Status, that answer is sent instead of the usual one; with
+	// neither, the usual answer is sent after Delay.
 	AfterProcessing bool
+}
+
+// AnswerLost is the fault a caller of Create must be ready for: the token
+// is made, and its answer is lost on its way back. With status 0 the
+// connection is dropped; with a gateway's status (502, 504) that status is
+// the answer. Add a Delay longer than the client waits for an answer that
+// never comes in time. The client's error matches client.ErrMaybeCreated,
+// and SignInTokens lists the token:
+//
+//	srv.FailNext(1, clerktest.AnswerLost(0))
+//	_, err := c.SignInTokens.Create(ctx, req) // errors.Is(err, client.ErrMaybeCreated)
+//	toks := srv.SignInTokens()                // the token that was made
+func AnswerLost(status int) Fault {
+	return Fault{AfterProcessing: true, Status: status, Drop: status == 0}
 }
 
 type fault struct {
@@ -282,6 +299,11 @@ func (f *Fake) faultsAndLimits(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		var usual *httptest.ResponseRecorder
+		if flt.AfterProcessing {
+			usual = httptest.NewRecorder()
+			next.ServeHTTP(usual, r)
+		}
 		if flt.Delay > 0 {
 			t := time.NewTimer(flt.Delay)
 			select {
@@ -291,9 +313,6 @@ func (f *Fake) faultsAndLimits(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if flt.AfterProcessing {
-			next.ServeHTTP(httptest.NewRecorder(), r)
-		}
 		switch {
 		case flt.Drop:
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
@@ -301,10 +320,11 @@ func (f *Fake) faultsAndLimits(next http.Handler) http.Handler {
 				return
 			}
 			panic(http.ErrAbortHandler) // HTTP/2: abort the stream
+		case flt.Status == 0 && usual != nil:
+			writeRecorded(w, usual)
+			return
 		case flt.Status == 0:
-			if !flt.AfterProcessing {
-				next.ServeHTTP(w, r)
-			}
+			next.ServeHTTP(w, r)
 			return
 		}
 		for k, vs := range flt.Header {
@@ -313,6 +333,15 @@ func (f *Fake) faultsAndLimits(next http.Handler) http.Handler {
 		w.WriteHeader(flt.Status)
 		_, _ = io.WriteString(w, flt.Body)
 	})
+}
+
+// writeRecorded sends an answer recorded earlier.
+func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 func (f *Fake) nextFault() (Fault, bool) {

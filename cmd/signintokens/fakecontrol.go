@@ -36,8 +36,9 @@ type rateLimitRequest struct {
 }
 
 // fakeControl serves fake-server's control API beside /v1, for test suites
-// in any language: POST /_fake/faults and POST /_fake/rate_limit, each with
-// the fake's secret key as a bearer token.
+// in any language: POST /_fake/faults, POST /_fake/rate_limit and GET
+// /_fake/sign_in_tokens (the tokens the fake holds, whatever their answers
+// said), each with the fake's secret key as a bearer token.
 func fakeControl(f *clerktest.Fake) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
@@ -66,8 +67,12 @@ func fakeControl(f *clerktest.Fake) http.Handler {
 		f.SetRateLimit(n, window)
 		controlOK(w)
 	})
+	mux.HandleFunc("GET /_fake/sign_in_tokens", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(heldTokens(f))
+	})
 	mux.HandleFunc("/_fake/", func(w http.ResponseWriter, _ *http.Request) {
-		controlError(w, http.StatusNotFound, "no such control: POST /_fake/faults or POST /_fake/rate_limit")
+		controlError(w, http.StatusNotFound, "no such control: POST /_fake/faults, POST /_fake/rate_limit or GET /_fake/sign_in_tokens")
 	})
 	want := []byte("Bearer " + f.SecretKey())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +82,25 @@ func fakeControl(f *clerktest.Fake) http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// heldToken is one token GET /_fake/sign_in_tokens lists: what a test needs
+// to check that a create took effect, without the credential itself.
+type heldToken struct {
+	ID        string `json:"id"`
+	UserID    string `json:"user_id"`
+	Status    string `json:"status"`
+	CreatedAt int64  `json:"created_at"`
+}
+
+// heldTokens is the body of GET /_fake/sign_in_tokens.
+func heldTokens(f *clerktest.Fake) map[string][]heldToken {
+	toks := f.SignInTokens()
+	out := make([]heldToken, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, heldToken{ID: t.ID, UserID: t.UserID, Status: string(t.Status), CreatedAt: t.CreatedAt})
+	}
+	return map[string][]heldToken{"sign_in_tokens": out}
 }
 
 // decodeControl decodes a control request's JSON body, refusing unknown

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/clerkgo/signintokens/client"
 )
 
 // readmeSession is the shell session after marker in README.md.
@@ -147,4 +152,42 @@ func TestParseRateLimit(t *testing.T) {
 		_, _, err := parseRateLimit(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// Over the control API, a test suite in any language scripts the failure
+// the SDK exists for, the token made and its answer lost: the client's
+// error matches ErrMaybeCreated, and GET /_fake/sign_in_tokens lists the
+// token.
+func TestFakeServer_controlAnswerLost(t *testing.T) {
+	t.Parallel()
+	env := startFakeServer(t, "--addr", "127.0.0.1:0")
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	control := func(method, path, body string) string {
+		req, err := http.NewRequest(method, env["SIGNINTOKENS_FAKE"]+"/_fake/"+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+env["CLERK_SECRET_KEY"])
+		rsp, err := hc.Do(req)
+		require.NoError(t, err)
+		defer rsp.Body.Close()
+		b, err := io.ReadAll(rsp.Body)
+		require.NoError(t, err)
+		require.Equal(t, 200, rsp.StatusCode, "%s", b)
+		return string(b)
+	}
+	control(http.MethodPost, "faults", `{"next": 1, "after_processing": true, "drop": true}`)
+	c, err := client.New(client.WithServerURL(env["CLERK_API_URL"]), client.WithSecretKey(env["CLERK_SECRET_KEY"]),
+		client.WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = c.SignInTokens.Create(context.Background(), client.CreateSignInTokenRequest{UserID: "user_1"})
+	assert.ErrorIs(t, err, client.ErrMaybeCreated)
+
+	var held struct {
+		SignInTokens []heldToken `json:"sign_in_tokens"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(control(http.MethodGet, "sign_in_tokens", "")), &held))
+	require.Len(t, held.SignInTokens, 1, "the token was made")
+	assert.Equal(t, "user_1", held.SignInTokens[0].UserID)
+	assert.Equal(t, "pending", held.SignInTokens[0].Status)
 }
