@@ -25,7 +25,14 @@
 //	}
 //
 // FailNext scripts faults (a status, headers, a body, a delay, a dropped
-// connection) for the next requests, and SetRateLimit answers 429 with
+// connection) for the next requests. AnswerLost is the one every caller of
+// Create must handle: the token is made and its answer lost, so the
+// client's error matches client.ErrMaybeCreated while SignInTokens lists
+// the token:
+//
+//	srv.FailNext(1, clerktest.AnswerLost(0)) // or AnswerLost(502), AnswerLost(504)
+//
+// SetRateLimit answers 429 with
 // Retry-After past a number of requests per window. Requests returns the
 // latest requests (DefaultRequestLimit of them, see WithRequestLimit), each
 // with the start of its body; WithLog writes a line per request. New returns
