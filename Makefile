@@ -122,14 +122,14 @@ spec-diff:
 		$$bin/specdiff -allow spec-allow.yaml openapi.yaml "$(UPSTREAM)"
 
 ## contract: Clerk's own SDKs against the fake: clerk-sdk-go (pinned in contract/go,
-## a module of its own) against clerktest, and @clerk/backend (pinned in
-## contract/node, installed with npm ci) against signintokens fake-server
+## a module of its own) against clerktest, and it, this SDK and @clerk/backend (pinned in
+## contract/node, installed with npm ci) against signintokens fake-server's exports as printed
 contract:
-	cd contract/go && $(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 		echo 'make contract: the @clerk/backend contract test needs Node.js 20.9 or newer and npm (apt-get install nodejs npm)' >&2; exit 2; }
 	cd contract/node && npm ci --no-audit --no-fund --loglevel=error
 	@bin=$$(mktemp -d); trap 'rm -rf $$bin' EXIT; $(GO) build -o $$bin/signintokens ./cmd/signintokens && \
+		(cd contract/go && SIGNINTOKENS=$$bin/signintokens $(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...) && \
 		cd contract/node && SIGNINTOKENS=$$bin/signintokens node --test contract.test.mjs
 
 ## live-test: the contract scenarios against a real Clerk development instance, each

@@ -103,13 +103,15 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 
 // announceFake prints what a shell needs on stdout, as exports that work as
 // printed, and closes it, so that eval "$(signintokens fake-server &)" gets
-// them and returns; the rest goes to stderr.
+// them and returns; the rest goes to stderr. CLERK_API_URL is the origin,
+// as Clerk's JavaScript SDKs read it (they add /v1) and so does this SDK;
+// clerk-sdk-go takes the versioned URL, CLERK_API_URL + "/v1".
 func (c cli) announceFake(origin, key string, control bool) {
 	fmt.Fprintf(c.stderr, "fake Clerk API listening on %s/v1 (Ctrl-C stops it)\n", origin)
 	if control {
 		fmt.Fprintf(c.stderr, "faults and rate limits: POST %s/_fake/faults and %s/_fake/rate_limit, with the key\n", origin, origin)
 	}
-	fmt.Fprintf(c.stdout, "export CLERK_API_URL=%s/v1\nexport CLERK_SECRET_KEY=%s\n", origin, key)
+	fmt.Fprintf(c.stdout, "export CLERK_API_URL=%s\nexport CLERK_SECRET_KEY=%s\n", origin, key)
 	fmt.Fprintf(c.stdout, "export SIGNINTOKENS_FAKE=%s SIGNINTOKENS_FAKE_PID=%d\n", origin, os.Getpid())
 	if f, ok := c.stdout.(*os.File); ok && f == os.Stdout {
 		f.Close()

@@ -85,7 +85,7 @@ func TestFakeServer_exportsWorkAsPrinted(t *testing.T) {
 	t.Parallel()
 	for _, addr := range []string{":0", "0.0.0.0:0", "127.0.0.1:0"} {
 		env := startFakeServer(t, "--addr", addr)
-		assert.Regexp(t, `^http://127\.0\.0\.1:\d+/v1$`, env["CLERK_API_URL"], addr)
+		assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, env["CLERK_API_URL"], "%s: an origin, as Clerk's SDKs read it", addr)
 		assert.NotEmpty(t, env["SIGNINTOKENS_FAKE_PID"])
 		r := run(t, []string{"CLERK_API_URL=" + env["CLERK_API_URL"], "CLERK_SECRET_KEY=" + env["CLERK_SECRET_KEY"]},
 			"create", "--user-id", "user_1")

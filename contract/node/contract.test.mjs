@@ -26,7 +26,7 @@ const { createClerkClient } = await import('@clerk/backend');
 const USER = 'user_26Ect5GuCCeaFWwSDiiKcgAGtVk';
 let fake;
 let clerk;
-let apiOrigin; // the fake's origin: @clerk/backend adds /v1 itself
+let apiUrl; // CLERK_API_URL exactly as fake-server prints it: an origin, to which @clerk/backend adds /v1
 
 // startFake runs the fake on a free port and reads its URL and key.
 async function startFake() {
@@ -46,8 +46,9 @@ async function startFake() {
 
 before(async () => {
   const env = await startFake();
-  apiOrigin = new URL(env.CLERK_API_URL).origin;
-  clerk = createClerkClient({ secretKey: env.CLERK_SECRET_KEY, apiUrl: apiOrigin, apiVersion: 'v1' });
+  // As Clerk's frameworks hand the environment to @clerk/backend: the values as printed, nothing derived.
+  apiUrl = env.CLERK_API_URL;
+  clerk = createClerkClient({ secretKey: env.CLERK_SECRET_KEY, apiUrl });
 });
 
 after(() => fake?.kill());
@@ -117,9 +118,9 @@ test('missing user_id, unknown field', async () => {
 });
 
 test('wrong key', async () => {
-  const wrong = createClerkClient({ secretKey: 'sk_test_wrong', apiUrl: apiOrigin, apiVersion: 'v1' });
+  const wrong = createClerkClient({ secretKey: 'sk_test_wrong', apiUrl });
   await sameError(() => wrong.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'clerk_key_invalid');
   // A key with a space makes "Bearer <key>" malformed.
-  const malformed = createClerkClient({ secretKey: 'sk_test_a b', apiUrl: apiOrigin, apiVersion: 'v1' });
+  const malformed = createClerkClient({ secretKey: 'sk_test_a b', apiUrl });
   await sameError(() => malformed.signInTokens.createSignInToken({ userId: USER, expiresInSeconds: 60 }), 401, 'authorization_header_format_invalid');
 });
