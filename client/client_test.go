@@ -134,6 +134,7 @@ func TestNew_refuses(t *testing.T) {
 		{"a nil *http.Client", WithHTTPClient((*http.Client)(nil)), "nil HTTP client"},
 		{"CR LF in the User-Agent", WithUserAgent("app/1\r\nX-Evil: 1"), "control characters"},
 		{"NUL in the User-Agent", WithUserAgent("app\x00"), "control characters"},
+		{"a publishable key", WithSecretKey("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"), "secret key is a publishable key (pk_...)"},
 	}
 	for _, tt := range tests {
 		c, err := New(WithSecretKey(testKey), tt.opt)

@@ -90,6 +90,10 @@ func (cfg *config) client() (*Client, error) {
 		return nil, errors.New("clerk: no secret key: use WithSecretKey or set CLERK_SECRET_KEY")
 	case strings.ContainsFunc(cfg.secretKey, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return nil, errors.New("clerk: the secret key holds whitespace or control characters")
+	case strings.HasPrefix(cfg.secretKey, "pk_"):
+		// A publishable key is public; the Backend API refuses it. The
+		// key itself is not in the error, as for a secret key.
+		return nil, invalid("secret key", "is a publishable key (pk_...): give the instance's secret key (sk_test_... or sk_live_...)")
 	case cfg.timeout < 0:
 		return nil, errors.New("clerk: the timeout must not be negative")
 	case cfg.retry.MaxRetries < 0:
@@ -251,8 +255,9 @@ func isLoopback(host string) bool {
 // An Option configures a Client in New.
 type Option func(*config)
 
-// WithSecretKey sets the instance's secret key (sk_test_... or sk_live_...).
-// Default: the CLERK_SECRET_KEY environment variable.
+// WithSecretKey sets the instance's secret key (sk_test_... or sk_live_...);
+// New refuses a publishable key (pk_...). Default: the CLERK_SECRET_KEY
+// environment variable.
 func WithSecretKey(key string) Option {
 	return func(c *config) { c.secretKey = key }
 }

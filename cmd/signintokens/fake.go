@@ -96,6 +96,10 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 	}
 	defer stop()
 	control.on.Store(loopback || *remoteControl)
+	if !control.on.Load() {
+		fmt.Fprintln(c.stderr, "the /_fake/ control API is off: the fake listens on an address that is not loopback; "+
+			"give --remote-control to serve it there too")
+	}
 	c.announceFake(origin, f.SecretKey(), control.on.Load())
 	<-ctx.Done()
 	return exitOK

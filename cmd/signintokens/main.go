@@ -24,6 +24,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -138,6 +140,9 @@ func (c cli) run(ctx context.Context, args []string) int {
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(c.stdout, usage)
 		return exitOK
+	case args[0] == "version" || args[0] == "--version":
+		fmt.Fprintln(c.stdout, version())
+		return exitOK
 	default:
 		fmt.Fprintf(c.stderr, "signintokens: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
@@ -172,8 +177,12 @@ func parse(fs *flag.FlagSet, args []string) (positional []string, err error) {
 
 // parseArgs parses a command's flags and takes at most max positional
 // arguments, named name in the usage error. When ok is false the command is
-// done and exits with code.
+// done and exits with code. Asked for (--help), the usage goes to stdout,
+// as signintokens --help's does; after a bad flag, to stderr.
 func (c cli) parseArgs(fs *flag.FlagSet, args []string, max int, name string) (positional []string, code int, ok bool) {
+	if asksHelp(args) {
+		fs.SetOutput(c.stdout)
+	}
 	positional, err := parse(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -186,6 +195,30 @@ func (c cli) parseArgs(fs *flag.FlagSet, args []string, max int, name string) (p
 		return nil, c.usageError(fs, "want one %s, got %d arguments", name, len(positional)), false
 	}
 	return positional, exitOK, true
+}
+
+// asksHelp reports whether args ask for a command's help (-h, --help),
+// before any "--".
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// version is what --version prints: the module's version (as go install
+// recorded it; "(devel)" for a build from a checkout), the SDK's, and Go's.
+func version() string {
+	mod, goVersion := "(unknown)", runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mod, goVersion = bi.Main.Version, bi.GoVersion
+	}
+	return fmt.Sprintf("signintokens %s (SDK %s, %s)", mod, client.Version, goVersion)
 }
 
 // usageError reports bad usage of a command and returns exitUsage.

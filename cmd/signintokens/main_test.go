@@ -93,7 +93,9 @@ func TestCreate(t *testing.T) {
 			nil, []string{"401 API error occurred: clerk_key_invalid"}},
 		{"server down", []string{"CLERK_SECRET_KEY=sk_test_x"}, []string{"create", "--user-id", "user_1", "--server-url", "http://127.0.0.1:1/v1"}, 1,
 			nil, []string{"connection refused"}},
-		{"help", env, []string{"create", "--help"}, 0, nil, []string{"usage: signintokens create", "example:"}},
+		{"help", env, []string{"create", "--help"}, 0, []string{"usage: signintokens create", "example:"}, nil},
+		{"publishable key", []string{"CLERK_SECRET_KEY=pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", "CLERK_API_URL=" + srv.URL},
+			[]string{"create", "--user-id", "user_1"}, 2, nil, []string{"secret key is a publishable key (pk_...)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +190,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"revoke", "--help"}, 0},
 		{[]string{"demo", "--help"}, 0},
 		{[]string{"fake-server", "--help"}, 0},
+		{[]string{"--version"}, 0},
+		{[]string{"version"}, 0},
 		{[]string{"demo", "extra"}, 2},
 	}
 	for _, tt := range tests {
@@ -264,4 +268,42 @@ func TestParseSeconds(t *testing.T) {
 		assert.NoError(t, err, tt.in)
 		assert.Equal(t, tt.want, got, tt.in)
 	}
+}
+
+// Help asked for goes to stdout, for every command as for signintokens
+// itself; --version prints the module's, the SDK's and Go's versions.
+func TestHelpAndVersionOnStdout(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"create", "--help"}, {"revoke", "-h"}, {"fake-server", "--help"}, {"demo", "--help"}} {
+		r := run(t, nil, args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Contains(t, r.stdout, "usage: signintokens", "%v", args)
+		assert.Empty(t, r.stderr, "%v", args)
+	}
+	r := run(t, nil, "create", "--no-such-flag")
+	assert.Equal(t, 2, r.code)
+	assert.Empty(t, r.stdout, "a bad flag's usage goes to stderr")
+	r = run(t, nil, "--version")
+	assert.Equal(t, 0, r.code)
+	assert.Regexp(t, `^signintokens \S+ \(SDK \d+\.\d+\.\d+, go1\.\d+`, r.stdout)
+}
+
+// Bound to an address that is not loopback without --remote-control,
+// fake-server says that its control API is off.
+func TestFakeServer_saysControlIsOff(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(bin, "fake-server", "--any-user", "--addr", "0.0.0.0:0")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var said strings.Builder
+	for sc := bufio.NewScanner(stderr); sc.Scan(); { // up to the line saying where it listens
+		said.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "listening on") {
+			break
+		}
+	}
+	assert.Contains(t, said.String(), "control API is off")
+	assert.Contains(t, said.String(), "--remote-control")
 }
