@@ -28,7 +28,7 @@ func readmeImports() map[string]string {
 // readmeBlock is one Go block of README.md, as a file of a package of its
 // own: a whole file as it stands; top-level declarations (a test function)
 // after a package clause and the imports they use; statements inside a
-// function as well.
+// function as well, which has c, a *client.Client, as the README's text does.
 type readmeBlock struct {
 	name, file, src string
 	test            bool // compiled by go test -c
@@ -47,8 +47,8 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 			b.test = strings.Contains(src, `"testing"`)
 		case regexp.MustCompile(`(?m)^func `).MatchString(src):
 			b.src, b.test = "package readme_test\n\n"+imports(src)+src, true
-		default:
-			b.src = "package readme\n\n" + imports(src) + "func _() {\n" + src + "}\n"
+		default: // statements; c is a client, as in the README's text
+			b.src = "package readme\n\n" + imports(src + " client.") + "func _(c *client.Client) {\n" + src + "}\n"
 		}
 		if b.test {
 			b.file = "block_test.go"
@@ -59,8 +59,10 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 	return blocks
 }
 
-// imports is the import declaration of the packages src uses by name.
+// imports is the import declaration of the packages src uses by name
+// outside its comments.
 func imports(src string) string {
+	src = regexp.MustCompile(`(?m)//.*$`).ReplaceAllString(src, "")
 	var b strings.Builder
 	for name, path := range readmeImports() {
 		if regexp.MustCompile(`\b` + name + `\.`).MatchString(src) {
