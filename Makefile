@@ -18,6 +18,8 @@ FUZZTIME    ?= 20000x
 # loaded 2-core machine, so a hang fails in minutes, not Go's default 10.
 TESTTIMEOUT ?= 5m
 
+
+.PHONY: api-check
 .PHONY: all help download demo test vulncheck fuzz bench bench-bulk bench-fleet bench-rounds bench-instructions spec-diff generate check-generated lint ci contract live-test
 
 all: test
@@ -170,5 +172,11 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(ACTIONLINT) .github/workflows/*.yml
 
+## api-check: fail when an exported name of client, clerktest or redislimit was
+## removed or changed against the baseline in api/ (go run ./internal/apicheck
+## -write records a deliberate change, which CHANGELOG.md then states)
+api-check:
+	$(GO) run ./internal/apicheck
+
 ## ci: everything CI checks
-ci: check-generated test contract lint
+ci: check-generated api-check test contract lint
