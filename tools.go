@@ -6,5 +6,8 @@ package signintokens
 // line, unlike a blank import in a build-tagged file, is not read by the go
 // command of a module that requires this one.
 //
-// Package gen is generated from openapi.yaml, configured by oapi-codegen.yaml.
+// Package gen is generated from openapi.yaml, configured by oapi-codegen.yaml,
+// once internal/speccheck has refused, naming it, any operation the
+// template cannot make calls of.
+//go:generate go run ./internal/speccheck openapi.yaml
 //go:generate go tool oapi-codegen -config oapi-codegen.yaml openapi.yaml

@@ -1,0 +1,92 @@
+// Command speccheck refuses, before the generator runs, an operation of
+// openapi.yaml that the project's part of templates/client.tmpl cannot make
+// calls of, with a sentence naming it: go generate runs it first, so the
+// generator never turns such an operation into broken code or leaves it out
+// of gen.Operations() without a word. What the template supports: an
+// operationId; string path parameters, each one path segment; a JSON body
+// or none; and answers whose JSON schema is a named schema
+// (#/components/schemas/...), which is how client tells a success model
+// from Clerk's errors.
+//
+//	go run ./internal/speccheck openapi.yaml
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: speccheck openapi.yaml")
+		os.Exit(2)
+	}
+	problems, err := check(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "speccheck:", err)
+		os.Exit(2)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(os.Stderr, "speccheck:", p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintln(os.Stderr, "speccheck: the template cannot make calls of the operations above: change openapi.yaml "+
+			"(see CONTRIBUTING.md, \"Adding an operation\") or teach templates/client.tmpl")
+		os.Exit(1)
+	}
+}
+
+// check returns a sentence for each operation of the document at path that
+// the template cannot make calls of, in a stable order.
+func check(path string) ([]string, error) {
+	doc, err := openapi3.NewLoader().LoadFromFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	for p, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := fmt.Sprintf("%s %s (%s)", method, p, op.OperationID)
+			for _, why := range refusals(op, item.Parameters) {
+				problems = append(problems, name+": "+why)
+			}
+		}
+	}
+	slices.Sort(problems)
+	return problems, nil
+}
+
+// refusals says what of op the template cannot do.
+func refusals(op *openapi3.Operation, shared openapi3.Parameters) []string {
+	var why []string
+	if op.OperationID == "" {
+		why = append(why, "it has no operationId, which names its descriptor and its Prepare function")
+	}
+	for _, ref := range append(slices.Clone(shared), op.Parameters...) {
+		p := ref.Value
+		switch {
+		case p.In != openapi3.ParameterInPath:
+			why = append(why, fmt.Sprintf("it has a %s parameter, %q: the template makes calls with path parameters "+
+				"and a JSON body only", p.In, p.Name))
+		case p.Schema == nil || p.Schema.Value == nil || !p.Schema.Value.Type.Is(openapi3.TypeString):
+			why = append(why, fmt.Sprintf("its path parameter %q is not a string: the template checks string path "+
+				"parameters only", p.Name))
+		}
+	}
+	for status, resp := range op.Responses.Map() {
+		if resp.Value == nil {
+			continue
+		}
+		for mediaType, mt := range resp.Value.Content {
+			if strings.Contains(mediaType, "json") && mt.Schema != nil && !strings.HasPrefix(mt.Schema.Ref, "#/components/schemas/") {
+				why = append(why, fmt.Sprintf("its %s answer's schema is given inline (or as allOf), not as a named "+
+					"schema: name it under components/schemas and $ref it", status))
+			}
+		}
+	}
+	return why
+}
