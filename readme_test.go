@@ -48,7 +48,7 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 		case regexp.MustCompile(`(?m)^func `).MatchString(src):
 			b.src, b.test = "package readme_test\n\n"+imports(src)+src, true
 		default: // statements; c is a client, as in the README's text
-			b.src = "package readme\n\n" + imports(src + " client.") + "func _(c *client.Client) {\n" + src + "}\n"
+			b.src = "package readme\n\n" + imports(src+" client.") + "func _(c *client.Client) {\n" + src + "}\n"
 		}
 		if b.test {
 			b.file = "block_test.go"
