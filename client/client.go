@@ -145,12 +145,14 @@ func send[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call) (
 		if err := ctx.Err(); err != nil {
 			return a, waitEnded(sendErr, err)
 		}
-		start := c.clock.now()
+		var start time.Time // read only for the log: the clock costs every call
+		if c.logger != nil {
+			start = c.clock.now()
+		}
 		a, sendErr = attempt(ctx, c, &op.Operation, p)
 		if a.req == nil {
 			return a, sendErr
 		}
-		end := c.clock.now()
 		d := retryDecision{reason: "caller's context done"}
 		if ctx.Err() == nil {
 			d = c.policy.shouldRetry(op.Resendable, retries, &a, sendErr, c.clock.jitter)
@@ -158,9 +160,9 @@ func send[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call) (
 		if d.retry && !fits(ctx, d.wait) {
 			d = retryDecision{reason: "the wait for another attempt would outlast the caller's deadline"}
 		}
-		c.pauseAfter429(ctx, &a, end, retries, d)
+		c.pauseAfter429(ctx, &a, retries, d)
 		if c.logger != nil {
-			c.log(ctx, &a, sendErr, retries+1, wait, end.Sub(start), d)
+			c.log(ctx, &a, sendErr, retries+1, wait, c.clock.now().Sub(start), d)
 		}
 		if !d.retry {
 			return a, sendErr
@@ -238,8 +240,11 @@ func (t *localLimiter) waitPause(ctx context.Context) error {
 		t.mu.Lock()
 		until := t.until
 		t.mu.Unlock()
+		if !until.After(waited) { // none, or no longer than the one waited for
+			return nil
+		}
 		d := until.Sub(t.clock.now())
-		if d <= 0 || !until.After(waited) {
+		if d <= 0 {
 			return nil
 		}
 		if !fits(ctx, d) {
@@ -345,7 +350,9 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 	}
 	a := answer{req: req, rsp: rsp, otherRequest: rsp.Request != nil && rsp.Request.Method != req.Method,
 		contentType: headerValue(rsp.Header, "Content-Type"), traceID: headerValue(rsp.Header, traceHeader)}
-	a.retryAfter, a.hasRetryAfter = retryAfterValue(headerValue(rsp.Header, "Retry-After"), c.clock.now())
+	if v := headerValue(rsp.Header, "Retry-After"); v != "" {
+		a.retryAfter, a.hasRetryAfter = retryAfterValue(v, c.clock.now())
+	}
 	if !hasBody(rsp.StatusCode) {
 		// A 1XX's body is the raw connection, which no deadline closes,
 		// and a 3XX's is not an answer: close them unread.
@@ -816,10 +823,11 @@ func http2NotProcessed(err error) bool {
 // pauseAfter429 pauses every call of the client after a 429, whether or not
 // this call tries again: the server is limiting the client, not the call.
 // The pause lasts the answer's Retry-After, else the wait the policy gives.
-func (c *Client) pauseAfter429(ctx context.Context, a *answer, now time.Time, retries int, d retryDecision) {
+func (c *Client) pauseAfter429(ctx context.Context, a *answer, retries int, d retryDecision) {
 	if a.rsp == nil || a.rsp.StatusCode != http.StatusTooManyRequests {
 		return
 	}
+	now := c.clock.now()
 	pause := d.wait
 	switch {
 	case a.hasRetryAfter:
