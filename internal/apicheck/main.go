@@ -147,6 +147,18 @@ func typeLines(tn *types.TypeName, qual types.Qualifier) []string {
 // parameters and results without their names, as Go's own api files have
 // them: renaming a parameter breaks no caller.
 func objectString(obj types.Object, qual types.Qualifier) string {
+	if tn, ok := obj.(*types.TypeName); ok && !tn.IsAlias() {
+		// A struct's or interface's kind only: its exported fields and
+		// methods have lines of their own, its unexported ones none.
+		switch u := tn.Type().Underlying().(type) {
+		case *types.Struct:
+			return "type " + tn.Name() + " struct"
+		case *types.Interface:
+			return "type " + tn.Name() + " interface"
+		default:
+			return "type " + tn.Name() + " " + types.TypeString(u, qual)
+		}
+	}
 	fn, ok := obj.(*types.Func)
 	if !ok {
 		return types.ObjectString(obj, qual)
