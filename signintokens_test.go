@@ -51,8 +51,12 @@ func TestOpenAPI_retrySafetyDeclared(t *testing.T) {
 	require.NoError(t, err)
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			_, creates := op.Extensions["x-creates-credential"]
+			credential, creates := op.Extensions["x-creates-credential"]
 			_, idempotent := op.Extensions["x-idempotent"]
+			if creates {
+				name, ok := credential.(string)
+				assert.True(t, ok && name != "", "%s %s: x-creates-credential names what it makes, such as \"sign-in token\" (the words of ErrMaybeCreated's note)", method, path)
+			}
 			switch method {
 			case "GET", "HEAD", "PUT", "DELETE", "OPTIONS":
 				assert.False(t, idempotent, "%s %s: its method already says it may be resent", method, path)

@@ -123,6 +123,7 @@ func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, a
 		method:       a.req.Method,
 		path:         strings.TrimPrefix(a.req.URL.EscapedPath(), c.basePath),
 		maybeCreated: op.CreatesCredential && !a.notSent && !a.notProcessed,
+		credential:   op.Credential,
 		redact:       c.redact,
 	}
 	return a.rsp, outcome(&o, op.bodies, op.valid, &a, err, ask, dst)

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,10 +31,13 @@ var ErrInvalidRequest = errors.New("clerk: invalid request")
 // answered with a 4XX, nor a Revoke. Before creating again for the same
 // user, check for the token (Clerk's Dashboard logs sign_in_token.created
 // events) or revoke it: a second create makes a second live credential.
-var ErrMaybeCreated = errors.New("clerk: the create may have made a sign-in token")
+var ErrMaybeCreated = errors.New("clerk: the create may have made a credential")
 
-// maybeCreatedNote ends the message of an error that matches ErrMaybeCreated.
-const maybeCreatedNote = " (the create may have made a sign-in token)"
+// maybeCreatedNote ends the message of an error that matches
+// ErrMaybeCreated, naming what the create makes, such as a sign-in token.
+func maybeCreatedNote(credential string) string {
+	return " (the create may have made a " + cmp.Or(credential, "credential") + ")"
+}
 
 // invalid reports a failed input check on field.
 func invalid(field, rule string) error {
@@ -179,6 +183,7 @@ type ClerkErrors struct {
 
 	method, path string
 	maybeCreated bool
+	credential   string // what the create makes, for the note
 }
 
 // origin names the call an error comes from, and cleans what the server
@@ -188,6 +193,9 @@ type origin struct {
 	// maybeCreated is set for a create whose request left: an answer other
 	// than a refusal (4XX) leaves it unknown whether a token was made.
 	maybeCreated bool
+	// credential is what the create makes (the operation's
+	// x-creates-credential), for the note of an error (see maybeCreatedNote).
+	credential string
 	// redact replaces the secret key in text from outside.
 	redact func(string) string
 }
@@ -208,6 +216,7 @@ func newClerkErrors(a *answer, o *origin, ce *gen.ClerkErrors) *ClerkErrors {
 		method:       o.method,
 		path:         o.path,
 		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
+		credential:   o.credential,
 	}
 }
 
@@ -221,7 +230,7 @@ func (e *ClerkErrors) Error() string {
 	}
 	writeDetail(&b, e.Errors, e.TraceID)
 	if e.maybeCreated {
-		b.WriteString(maybeCreatedNote)
+		b.WriteString(maybeCreatedNote(e.credential))
 	}
 	return b.String()
 }
@@ -277,6 +286,7 @@ type APIError struct {
 	err          error
 	errText      string // err's text, cleaned
 	maybeCreated bool
+	credential   string // what the create makes, for the note
 }
 
 func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
@@ -292,6 +302,7 @@ func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
 		path:         o.path,
 		err:          err,
 		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
+		credential:   o.credential,
 	}
 	if err != nil {
 		e.errText = o.redact(err.Error())
@@ -318,7 +329,7 @@ func (e APIError) Error() string {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.maybeCreated {
-		b.WriteString(maybeCreatedNote)
+		b.WriteString(maybeCreatedNote(e.credential))
 	}
 	return b.String()
 }
@@ -485,7 +496,7 @@ type requestError struct {
 func newRequestError(o *origin, what string, err error) *requestError {
 	msg := fmt.Sprintf("clerk: %s %s: %s%s", o.method, o.path, what, oneLine(o.redact(err.Error())))
 	if o.maybeCreated {
-		msg += maybeCreatedNote
+		msg += maybeCreatedNote(o.credential)
 	}
 	return &requestError{msg: msg, err: err, maybeCreated: o.maybeCreated}
 }

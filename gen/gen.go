@@ -409,9 +409,12 @@ type Operation struct {
 	Method, Path string
 	// ContentType is the media type of the request body; "" for none.
 	ContentType string
-	// CreatesCredential is the operation's x-creates-credential: an answer
-	// that is not a refusal may mean a live credential was made.
+	// CreatesCredential is set when the operation says x-creates-credential:
+	// an answer that is not a refusal may mean a live credential was made.
 	CreatesCredential bool
+	// Credential is what x-creates-credential names, such as "sign-in
+	// token", for the words of an error; "" when it makes none.
+	Credential string
 	// Resendable says whether the request may be sent again after it may
 	// have reached the server: its method is idempotent (RFC 9110) or the
 	// operation says x-idempotent, and it does not say x-creates-credential.
@@ -507,6 +510,7 @@ func CreateSignInTokenOperation() Operation {
 		Path:              "/sign_in_tokens",
 		ContentType:       "application/json",
 		CreatesCredential: true,
+		Credential:        "sign-in token",
 		Resendable:        false,
 		Responses: map[int]string{
 			200: "SignInToken",
@@ -549,6 +553,7 @@ func RevokeSignInTokenOperation() Operation {
 		Method:            http.MethodPost,
 		Path:              "/sign_in_tokens/{sign_in_token_id}/revoke",
 		CreatesCredential: false,
+		Credential:        "",
 		Resendable:        true,
 		Responses: map[int]string{
 			200: "SignInToken",
