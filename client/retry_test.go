@@ -98,7 +98,7 @@ type retryCase struct {
 // timed-out attempt and a broken answer; nothing else.
 func TestRetry_resendable(t *testing.T) {
 	t.Parallel()
-	runRetryCases(t, gen.RevokeSignInTokenOperation(), []retryCase{
+	runRetryCasesOf(t, func(op gen.Operation) bool { return op.Resendable }, []retryCase{
 		{
 			name: "revoke 503 503 200", answers: []http.HandlerFunc{status(503), status(503), status(200)},
 			attempts: 3, waits: []time.Duration{500 * time.Millisecond, time.Second},
@@ -142,7 +142,7 @@ func TestRetry_resendable(t *testing.T) {
 // says it was not processed (429) or no byte of it left.
 func TestRetry_createsCredential(t *testing.T) {
 	t.Parallel()
-	runRetryCases(t, gen.CreateSignInTokenOperation(), []retryCase{
+	runRetryCasesOf(t, func(op gen.Operation) bool { return op.CreatesCredential }, []retryCase{
 		{
 			name: "create 503 is not retried", answers: []http.HandlerFunc{status(503), status(200)},
 			attempts: 1, check: apiError(503, "API error occurred: status_503", 0),
@@ -205,6 +205,22 @@ func TestRetry_retryAfter(t *testing.T) {
 	})
 }
 
+// runRetryCasesOf runs the cases against every operation of
+// gen.Operations() that kind selects, failing if it selects none.
+func runRetryCasesOf(t *testing.T, kind func(gen.Operation) bool, tests []retryCase) {
+	ran := false
+	for _, op := range gen.Operations() {
+		if kind(op) {
+			ran = true
+			t.Run(op.ID, func(t *testing.T) {
+				t.Parallel()
+				runRetryCases(t, op, tests)
+			})
+		}
+	}
+	require.True(t, ran, "no operation of this kind in gen.Operations()")
+}
+
 // runRetryCases runs each case against op, or the case's own op when it
 // names one, through the client's call of that operation.
 func runRetryCases(t *testing.T, op gen.Operation, tests []retryCase) {
@@ -238,27 +254,18 @@ func runRetryCases(t *testing.T, op gen.Operation, tests []retryCase) {
 }
 
 // callOperation calls op, one of the document's operations, through the
-// service method that sends it, with the inputs bodyOf says.
+// service method that sends it (see testOps).
 func callOperation(c *Client, op gen.Operation) error {
-	var err error
-	switch op.ID {
-	case "CreateSignInToken":
-		_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
-	case "RevokeSignInToken":
-		_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
-	default:
-		panic("callOperation: no call for " + op.ID)
+	o, ok := testOps()[op.ID]
+	if !ok {
+		panic("callOperation: no entry in testOps for " + op.ID)
 	}
+	_, err := o.call(c)
 	return err
 }
 
 // bodyOf is the body callOperation sends for op.
-func bodyOf(op gen.Operation) string {
-	if op.ContentType == "" {
-		return ""
-	}
-	return createBody
-}
+func bodyOf(op gen.Operation) string { return testOps()[op.ID].body }
 
 func succeeded(t *testing.T, err error) {
 	t.Helper()
