@@ -147,7 +147,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 		}
 	}
 	bar.total, bar.start = total, time.Now()
-	stopNotice := context.AfterFunc(ctx, func() { bar.say("signintokens: stopping (Ctrl-C again to quit at once)") })
+	stopNotice := context.AfterFunc(ctx, func() { bar.say(stopping(ctx)) })
 	defer stopNotice()
 	st, held, claimed, readErr := runBulk(runCtx, job, in, opts, j, bar)
 	j.close()
@@ -159,6 +159,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 		st.notStarted += max(total-st.read, 0)
 	}
 	st.shared = limiter != nil
+	st.met429 = bar.count429()
 	return c.report(ctx, job, st, held, claimed, total, readErr, j)
 }
 
@@ -363,6 +364,17 @@ func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held, claime
 	return code
 }
 
+// stopping is the notice a run gives when a signal stops it: Ctrl-C
+// again quits at once; another signal (a closed terminal, a SIGTERM) is
+// named.
+func stopping(ctx context.Context) string {
+	var s signalled
+	if errors.As(context.Cause(ctx), &s) && s.sig != os.Interrupt {
+		return "signintokens: stopping on " + s.sig.String() + ": calls in flight finish"
+	}
+	return "signintokens: stopping (Ctrl-C again to quit at once)"
+}
+
 // countUsers is "1 user" or "N users".
 func countUsers(n int) string {
 	if n == 1 {
@@ -381,8 +393,7 @@ func tokenLife(h journalHeader) time.Duration {
 
 // summary is the run's last line on stderr.
 func summary(name string, st bulkStats, total int) string {
-	n := st.done + st.failed
-	rate := float64(n) / max(st.took.Seconds(), 0.001)
+	rate := float64(st.sent) / max(st.took.Seconds(), 0.001)
 	s := fmt.Sprintf("signintokens %s: %d done, %d failed", name, st.done, st.failed)
 	if st.maybeMade > 0 {
 		s += fmt.Sprintf(" (%d of them may have made a token: their create was sent)", st.maybeMade)
@@ -391,9 +402,16 @@ func summary(name string, st bulkStats, total int) string {
 	if st.heldBack > 0 {
 		s += fmt.Sprintf(", %d held back (may already have a token)", st.heldBack)
 	}
-	s += fmt.Sprintf(" in %s (%.0f/s", st.took.Round(time.Millisecond), rate)
+	if st.sent == 0 {
+		s += fmt.Sprintf(" in %s (nothing was sent", st.took.Round(time.Millisecond))
+	} else {
+		s += fmt.Sprintf(" in %s (%.0f/s", st.took.Round(time.Millisecond), rate)
+	}
 	if st.shared {
 		s += ", the rate shared through Redis"
+	}
+	if st.met429 > 0 {
+		s += fmt.Sprintf(", %d answers of 429", st.met429)
 	}
 	s += ")"
 	switch {

@@ -24,6 +24,21 @@ type progress struct {
 	last   time.Time // when the line was last drawn
 	drawn  bool      // a line is on the screen
 	paused time.Time // the run waits for a 429's Retry-After until then
+	met429 int       // answers of 429 the run met, retried ones included
+}
+
+// answered429 counts an answer of 429.
+func (p *progress) answered429() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.met429++
+}
+
+// count429 is how many answers of 429 the run met.
+func (p *progress) count429() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.met429
 }
 
 func (c cli) newProgress(total int) *progress {
@@ -119,8 +134,9 @@ func progressLine(st bulkStats, total int, elapsed time.Duration) string {
 // retryNotices is a log/slog handler for the bulk run's client: it says on
 // stderr, through the progress line, when a call is retried after a
 // transport error (an unreachable server, a refused connection), which
-// would otherwise pass in silence. Other records are dropped: answers that
-// are retried (429, 503) show in the run's counts and pauses.
+// would otherwise pass in silence, and counts the answers of 429 for the
+// summary. Other records are dropped: answers that are retried (429, 503)
+// show in the run's counts and pauses.
 type retryNotices struct{ bar *progress }
 
 func (retryNotices) Enabled(context.Context, slog.Level) bool { return true }
@@ -141,6 +157,9 @@ func (h retryNotices) Handle(_ context.Context, r slog.Record) error {
 			next = a.Value.Duration()
 		case "status":
 			status = true
+			if a.Value.Int64() == 429 {
+				h.bar.answered429()
+			}
 		}
 		return true
 	})

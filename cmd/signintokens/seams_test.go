@@ -296,3 +296,33 @@ func TestCreateFrom_sigquit(t *testing.T) {
 	assert.Contains(t, stderr.String(), "1 done")
 	assert.Equal(t, map[string]int{"user_q1": 1}, tokensPerUser(h.Fake))
 }
+
+// The summary gives the rate of calls that went out, or says nothing was
+// sent, and counts the answers of 429 the run met; a signal other than
+// Ctrl-C is named in the stop notice, not answered with "Ctrl-C again".
+func TestCreateFrom_summarySaysWhatHappened(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	users, _ := usersFile(t, 3)
+	journal := filepath.Join(t.TempDir(), "j")
+	srv.FailNext(2, clerktest.Fault{Status: 429, Header: http.Header{"Retry-After": {"0"}}})
+	code, stderr := runToFile(t, serverEnv(srv), filepath.Join(t.TempDir(), "out"), false, "create", "--from", users, "--journal", journal, "--rate", "0", "--concurrency", "1")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, ", 2 answers of 429)")
+	assert.Regexp(t, `\(\d+/s`, stderr)
+
+	code, stderr = runToFile(t, serverEnv(srv), filepath.Join(t.TempDir(), "out"), false, "create", "--from", users, "--journal", journal, "--rate", "0")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "3 skipped (done before)")
+	assert.Contains(t, stderr, "(nothing was sent)")
+
+	h := newHoldingServer(t, "user_t1", false)
+	cmd, out := startTo(t, h.env(), filepath.Join(t.TempDir(), "out"), "create", "--from", writeUsers(t, "user_t1"), "--rate", "0")
+	<-h.held
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	h.let()
+	code, _ = ended(t, cmd)
+	assert.Equal(t, 128+int(syscall.SIGTERM), code)
+	assert.Contains(t, out.String(), "stopping on terminated")
+	assert.NotContains(t, out.String(), "Ctrl-C again")
+}
