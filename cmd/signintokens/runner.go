@@ -63,8 +63,8 @@ type bulkStats struct {
 	// their token; maybeMade are this run's failed creates that may have.
 	heldBack, maybeMade int
 	read                int
-	sent                int // calls that went out (the rate is theirs)
-	met429              int // answers of 429, retried ones included; set by the command
+	sent                int    // calls that went out (the rate is theirs)
+	met429              int    // answers of 429, retried ones included; set by the command
 	interrupted         bool   // a signal; set by the command
 	stopped             string // why the run stopped sending, if it did
 	shared              bool   // the rate was shared through Redis
