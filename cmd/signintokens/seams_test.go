@@ -97,17 +97,17 @@ func writeUsers(t *testing.T, users ...string) string {
 
 // startTo starts the command with stdout on the file at path (as a shell's
 // > would: created, emptied), stderr kept.
-func startTo(t *testing.T, env []string, path string, args ...string) (*exec.Cmd, *strings.Builder) {
+func startTo(t *testing.T, env []string, path string, args ...string) (*exec.Cmd, *watchedText) {
 	t.Helper()
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	require.NoError(t, err)
 	defer out.Close()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = out, &stderr
+	stderr := newWatchedText()
+	cmd.Stdout, cmd.Stderr = out, stderr
 	require.NoError(t, cmd.Start())
-	return cmd, &stderr
+	return cmd, stderr
 }
 
 // runToFile runs the command with stdout on the file at path, emptied first
@@ -151,9 +151,10 @@ func TestCreateFrom_chainStoppedEarly(t *testing.T) {
 	// The new users come first in the input, so the middle run is stopped
 	// before it reads the old ones.
 	all := writeUsers(t, append(append([]string(nil), fresh...), old...)...)
-	cmd, _ := startTo(t, h.env(), out2, "create", "--from", all, "--resume", out1, "--rate", "0", "--concurrency", "1")
+	cmd, stderr2 := startTo(t, h.env(), out2, "create", "--from", all, "--resume", out1, "--rate", "0", "--concurrency", "1")
 	<-h.held
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	stderr2.waitFor(t, "signintokens: stopping")
 	h.let()
 	code, _ = ended(t, cmd)
 	require.Equal(t, 130, code)
@@ -290,6 +291,7 @@ func TestCreateFrom_sigquit(t *testing.T) {
 		writeUsers(t, "user_q1", "user_q2"), "--journal", journal, "--rate", "0", "--concurrency", "1")
 	<-h.held
 	require.NoError(t, cmd.Process.Signal(syscall.SIGQUIT))
+	stderr.waitFor(t, "stopping on quit") // the run has stopped starting calls
 	h.let()
 	code, _ := ended(t, cmd)
 	assert.Equal(t, 128+int(syscall.SIGQUIT), code, stderr.String())
@@ -320,6 +322,7 @@ func TestCreateFrom_summarySaysWhatHappened(t *testing.T) {
 	cmd, out := startTo(t, h.env(), filepath.Join(t.TempDir(), "out"), "create", "--from", writeUsers(t, "user_t1"), "--rate", "0")
 	<-h.held
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	out.waitFor(t, "stopping on terminated")
 	h.let()
 	code, _ = ended(t, cmd)
 	assert.Equal(t, 128+int(syscall.SIGTERM), code)

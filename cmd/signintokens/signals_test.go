@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,53 @@ import (
 
 	"github.com/clerkgo/signintokens/clerktest"
 )
+
+// watchedText keeps what a command writes to it, safe to read while the
+// command runs, and lets a test wait for a text to appear.
+type watchedText struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{}
+}
+
+func newWatchedText() *watchedText { return &watchedText{changed: make(chan struct{})} }
+
+func (w *watchedText) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// String is the text written so far.
+func (w *watchedText) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// waitFor returns once text has been written. The watchdog turns a hang
+// into a failure; it is not a timing assertion.
+func (w *watchedText) waitFor(t *testing.T, text string) {
+	t.Helper()
+	watchdog := time.NewTimer(30 * time.Second)
+	defer watchdog.Stop()
+	for {
+		w.mu.Lock()
+		found, changed := strings.Contains(w.b.String(), text), w.changed
+		w.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-changed:
+		case <-watchdog.C:
+			t.Fatalf("%q never written; written: %q", text, w.String())
+		}
+	}
+}
 
 // ended waits for cmd to end and returns its exit status (-1 if a signal
 // ended it). The watchdog turns a hang into a failure; it is not a timing
