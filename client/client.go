@@ -90,7 +90,9 @@ type Client struct {
 	logger  *slog.Logger
 	// sendHook runs before each attempt goes to the doer (WithSendHook).
 	sendHook func(*http.Request) error
-	clock    clock
+	// attemptHook is told of each attempt (WithAttemptHook).
+	attemptHook func(context.Context, Attempt)
+	clock       clock
 }
 
 // CloseIdleConnections closes the connections the client's HTTP client keeps
@@ -146,8 +148,8 @@ func send[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call) (
 		if err := ctx.Err(); err != nil {
 			return a, waitEnded(sendErr, err)
 		}
-		var start time.Time // read only for the log: the clock costs every call
-		if c.logger != nil {
+		var start time.Time // read only for the log and hook: the clock costs every call
+		if c.logger != nil || c.attemptHook != nil {
 			start = c.clock.now()
 		}
 		a, sendErr = attempt(ctx, c, &op.Operation, p)
@@ -162,8 +164,8 @@ func send[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call) (
 			d = retryDecision{reason: "the wait for another attempt would outlast the caller's deadline"}
 		}
 		c.pauseAfter429(ctx, &a, retries, d)
-		if c.logger != nil {
-			c.log(ctx, &a, sendErr, retries+1, wait, c.clock.now().Sub(start), d)
+		if c.logger != nil || c.attemptHook != nil {
+			c.tell(ctx, c.attempted(&a, sendErr, retries+1, wait, c.clock.now().Sub(start), d))
 		}
 		if !d.retry {
 			return a, sendErr
@@ -839,33 +841,81 @@ func (c *Client) pauseAfter429(ctx context.Context, a *answer, retries int, d re
 	c.limiter.Pause(ctx, now.Add(pause))
 }
 
-// log writes one record for one attempt. It never writes headers or bodies:
-// they carry the secret key and the token; what it takes from the answer
-// and the error is cleaned.
-func (c *Client) log(ctx context.Context, a *answer, err error, attempt int, wait, took time.Duration, d retryDecision) {
-	attrs := []slog.Attr{
-		slog.String("method", a.req.Method),
-		slog.String("path", a.req.URL.EscapedPath()),
-		slog.Int("attempt", attempt),
-		slog.Duration("wait", wait),
-		slog.Duration("duration", took),
+// Attempt is what one attempt of a call came to, as WithAttemptHook and
+// WithLogger are told of it. Nothing in it carries a header or a body:
+// what it takes from the answer and the error is cleaned.
+type Attempt struct {
+	Method string
+	Path   string // as sent, escaped
+	Number int    // 1 for the first attempt
+	// Waited is the wait before this attempt for the retry policy's
+	// backoff (not the limiter's); Took is the attempt's own time.
+	Waited, Took time.Duration
+	// StatusCode is the answer's status; 0 when there was none.
+	StatusCode int
+	TraceID    string
+	// Err is the transport error, or the error reading the answer's body,
+	// as one printable line with secrets removed; nil otherwise. For the
+	// error itself, use what the call returns.
+	Err error
+	// Retry says the call tries again after NextWait, for RetryReason.
+	Retry       bool
+	RetryReason string
+	NextWait    time.Duration
+}
+
+// attempted describes one attempt.
+func (c *Client) attempted(a *answer, err error, number int, waited, took time.Duration, d retryDecision) Attempt {
+	at := Attempt{Method: a.req.Method, Path: a.req.URL.EscapedPath(), Number: number, Waited: waited, Took: took,
+		Retry: d.retry, RetryReason: d.reason, NextWait: d.wait}
+	if !d.retry {
+		at.RetryReason, at.NextWait = "", 0
 	}
-	level := slog.LevelInfo
 	if a.rsp != nil {
-		attrs = append(attrs, slog.Int("status", a.rsp.StatusCode))
-		if a.traceID != "" {
-			attrs = append(attrs, slog.String("trace_id", oneLine(c.redact(a.traceID))))
-		}
+		at.StatusCode = a.rsp.StatusCode
+		at.TraceID = oneLine(c.redact(a.traceID))
 		if a.readErr != nil {
 			err = a.readErr
 		}
 	}
 	if err != nil {
-		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("error", oneLine(c.redact(err.Error()))))
+		at.Err = errors.New(oneLine(c.redact(err.Error())))
 	}
-	if d.retry {
-		attrs = append(attrs, slog.String("retry", d.reason), slog.Duration("next_wait", d.wait))
+	return at
+}
+
+// tell gives an attempt to the hook and writes its log record.
+func (c *Client) tell(ctx context.Context, at Attempt) {
+	if c.attemptHook != nil {
+		c.attemptHook(ctx, at)
+	}
+	if c.logger != nil {
+		c.log(ctx, at)
+	}
+}
+
+// log writes one record for one attempt.
+func (c *Client) log(ctx context.Context, at Attempt) {
+	attrs := []slog.Attr{
+		slog.String("method", at.Method),
+		slog.String("path", at.Path),
+		slog.Int("attempt", at.Number),
+		slog.Duration("wait", at.Waited),
+		slog.Duration("duration", at.Took),
+	}
+	level := slog.LevelInfo
+	if at.StatusCode != 0 {
+		attrs = append(attrs, slog.Int("status", at.StatusCode))
+		if at.TraceID != "" {
+			attrs = append(attrs, slog.String("trace_id", at.TraceID))
+		}
+	}
+	if at.Err != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", at.Err.Error()))
+	}
+	if at.Retry {
+		attrs = append(attrs, slog.String("retry", at.RetryReason), slog.Duration("next_wait", at.NextWait))
 	}
 	c.logger.LogAttrs(ctx, level, "clerk request", attrs...)
 }

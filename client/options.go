@@ -2,6 +2,7 @@ package client
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,7 @@ type config struct {
 	rateBurst    int
 	limiter      Limiter
 	sendHook     func(*http.Request) error
+	attemptHook  func(context.Context, Attempt)
 	clock        clock
 }
 
@@ -129,19 +131,20 @@ func (cfg *config) client() (*Client, error) {
 		userAgent += " " + ua
 	}
 	return &Client{
-		server:     server.String() + "/",
-		basePath:   server.EscapedPath(),
-		doer:       noRedirects(doer),
-		setHeaders: headerSetter(cfg.secretKey, signintokens.APIVersion, userAgent),
-		kept:       newKeptHeaders(signintokens.APIVersion, userAgent),
-		goDoer:     isGoDoer(doer),
-		redact:     keyRedactor(cfg.secretKey),
-		policy:     cfg.retry,
-		timeout:    cfg.timeout,
-		limiter:    limiter,
-		logger:     cfg.logger,
-		sendHook:   cfg.sendHook,
-		clock:      cfg.clock,
+		server:      server.String() + "/",
+		basePath:    server.EscapedPath(),
+		doer:        noRedirects(doer),
+		setHeaders:  headerSetter(cfg.secretKey, signintokens.APIVersion, userAgent),
+		kept:        newKeptHeaders(signintokens.APIVersion, userAgent),
+		goDoer:      isGoDoer(doer),
+		redact:      keyRedactor(cfg.secretKey),
+		policy:      cfg.retry,
+		timeout:     cfg.timeout,
+		limiter:     limiter,
+		logger:      cfg.logger,
+		sendHook:    cfg.sendHook,
+		attemptHook: cfg.attemptHook,
+		clock:       cfg.clock,
 	}, nil
 }
 
@@ -343,6 +346,15 @@ func WithLimiter(l Limiter) Option {
 // nothing sent, and the call returns it. Default: none.
 func WithSendHook(hook func(*http.Request) error) Option {
 	return func(c *config) { c.sendHook = hook }
+}
+
+// WithAttemptHook calls hook after each attempt of a call, with what it
+// came to: its status or its error, and whether and when the call tries
+// again. A program shows retries with it (a bulk run's progress), counts
+// 429s, or exports metrics, without reading log records. It runs on the
+// call's goroutine, so it should return quickly. Default: none.
+func WithAttemptHook(hook func(ctx context.Context, a Attempt)) Option {
+	return func(c *config) { c.attemptHook = hook }
 }
 
 // WithInsecureHTTP allows a plain http server URL on a host that is not a

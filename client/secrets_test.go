@@ -209,3 +209,40 @@ func TestClient_escapedEchoedKeyIsRedacted(t *testing.T) {
 		})
 	}
 }
+
+// The attempt hook is told of each attempt, as the logger is, in a typed
+// value: its status or its cleaned error, and whether the call tries again.
+func TestWithAttemptHook(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := &script{answers: []http.HandlerFunc{status(503, "X-Clerk-Trace-Id", "trace_1"), status(200)}}
+	f.mux.Handle(revokePattern, s)
+	var got []Attempt
+	c := f.client(t, WithAttemptHook(func(_ context.Context, a Attempt) {
+		a.Took = 0
+		got = append(got, a)
+	}))
+	_, err := c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	require.NoError(t, err)
+	path := "/v1/sign_in_tokens/sit_2aBcD/revoke"
+	assert.Equal(t, []Attempt{
+		{Method: "POST", Path: path, Number: 1, StatusCode: 503, TraceID: "trace_1", Retry: true,
+			RetryReason: "server unavailable", NextWait: 500 * time.Millisecond},
+		{Method: "POST", Path: path, Number: 2, Waited: 500 * time.Millisecond, StatusCode: 200},
+	}, got)
+
+	// A transport error whose text holds the key reaches the hook cleaned.
+	var errs []string
+	c = f.client(t, WithRetryPolicy(RetryPolicy{}), WithHTTPClient(failingDoer{errors.New("proxy said: Bearer " + testKey + "\n\x1b[2J")}), WithAttemptHook(func(_ context.Context, a Attempt) { errs = append(errs, a.Err.Error()) }))
+	_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+	require.Error(t, err)
+	require.Len(t, errs, 1)
+	assert.NotContains(t, errs[0], testKey)
+	assert.NotContains(t, errs[0], "\n")
+	assert.NotContains(t, errs[0], "\x1b")
+}
+
+// failingDoer fails every request with err, having read none of it.
+type failingDoer struct{ err error }
+
+func (d failingDoer) Do(*http.Request) (*http.Response, error) { return nil, d.err }
