@@ -845,23 +845,29 @@ func (c *Client) pauseAfter429(ctx context.Context, a *answer, retries int, d re
 // WithLogger are told of it. Nothing in it carries a header or a body:
 // what it takes from the answer and the error is cleaned.
 type Attempt struct {
+	// Method is the request's method.
 	Method string
-	Path   string // as sent, escaped
-	Number int    // 1 for the first attempt
+	// Path is the request's path, as sent (escaped).
+	Path string
+	// Number counts the call's attempts, from 1.
+	Number int
 	// Waited is the wait before this attempt for the retry policy's
 	// backoff (not the limiter's); Took is the attempt's own time.
 	Waited, Took time.Duration
 	// StatusCode is the answer's status; 0 when there was none.
 	StatusCode int
-	TraceID    string
+	// TraceID is Clerk's trace ID of the answer, cleaned.
+	TraceID string
 	// Err is the transport error, or the error reading the answer's body,
 	// as one printable line with secrets removed; nil otherwise. For the
 	// error itself, use what the call returns.
 	Err error
-	// Retry says the call tries again after NextWait, for RetryReason.
-	Retry       bool
+	// Retry says the call tries again.
+	Retry bool
+	// RetryReason says why it tries again, as the retry policy does.
 	RetryReason string
-	NextWait    time.Duration
+	// NextWait is how long the call waits before it tries again.
+	NextWait time.Duration
 }
 
 // attempted describes one attempt.

@@ -111,16 +111,9 @@ func (cfg *config) client() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	limiter := cfg.limiter
-	switch {
-	case limiter != nil && cfg.rateLimit > 0:
-		return nil, errors.New("clerk: give WithLimiter or WithRateLimit, not both")
-	case limiter == nil:
-		local := &localLimiter{clock: cfg.clock}
-		if cfg.rateLimit > 0 {
-			local.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
-		}
-		limiter = local
+	limiter, err := cfg.limiterOf()
+	if err != nil {
+		return nil, err
 	}
 	doer := cfg.httpClient
 	if doer == nil {
@@ -146,6 +139,22 @@ func (cfg *config) client() (*Client, error) {
 		attemptHook: cfg.attemptHook,
 		clock:       cfg.clock,
 	}, nil
+}
+
+// limiterOf is the client's limiter: the one given (WithLimiter), or its
+// own (WithRateLimit, or none but for 429s' pauses).
+func (cfg *config) limiterOf() (Limiter, error) {
+	switch {
+	case cfg.limiter != nil && cfg.rateLimit > 0:
+		return nil, errors.New("clerk: give WithLimiter or WithRateLimit, not both")
+	case cfg.limiter != nil:
+		return cfg.limiter, nil
+	}
+	local := &localLimiter{clock: cfg.clock}
+	if cfg.rateLimit > 0 {
+		local.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+	}
+	return local, nil
 }
 
 // NewHTTPClient returns the HTTP client New uses when WithHTTPClient is not

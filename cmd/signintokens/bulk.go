@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -18,8 +16,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clerkgo/signintokens/client"
+	"github.com/clerkgo/signintokens/internal/bulk"
+	"github.com/clerkgo/signintokens/internal/idinput"
+	"github.com/clerkgo/signintokens/internal/journal"
 	"github.com/clerkgo/signintokens/redislimit"
 )
+
+// defaultTokenLife is how long Clerk keeps a sign-in token valid when the
+// create does not say.
+const defaultTokenLife = 30 * 24 * time.Hour
 
 // defaultRate keeps a bulk run under Clerk's development limit of 100
 // requests per 10 s.
@@ -82,14 +87,13 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 
 // clientOptions are the client options of a bulk run: the rate limit,
 // retries enough to ride out a few rate-limit windows, and the SDK's HTTP
-// client, keeping a connection for each call in flight, under a doer that
-// lets a sent call finish after Ctrl-C (see finishSent), and the hook that
-// writes a create's intent line before it is sent (see sending).
-func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
+// client, keeping a connection for each call in flight, under what the
+// run needs of it (bulk.ClientOptions).
+func (b bulkFlags) clientOptions(limiter client.Limiter, bar *bulk.Progress) []client.Option {
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
 	hc := client.NewHTTPClient(max(*b.concurrency, client.DefaultMaxIdleConnsPerHost))
-	opts := []client.Option{client.WithRetryPolicy(policy), client.WithHTTPClient(finishSent{hc}), client.WithSendHook(sending)}
+	opts := append(bulk.ClientOptions(hc, bar), client.WithRetryPolicy(policy))
 	switch {
 	case limiter != nil:
 		opts = append(opts, client.WithLimiter(limiter))
@@ -99,68 +103,73 @@ func (b bulkFlags) clientOptions(limiter client.Limiter) []client.Option {
 	return opts
 }
 
-// bulk runs call, on one client configured by the bulk flags, for each ID in
-// the --from file (column names the IDs), writes JSON Lines to stdout (and
-// the --journal file), a progress line to stderr when it is a terminal, and
-// a summary.
+// bulkJob is a bulk run's job, for the calls of one client: what send
+// makes of the job's client and an ID.
+type bulkJob struct {
+	bulk.Job
+	send func(ctx context.Context, cl *client.Client, id string) (bulk.Made, error)
+}
+
+// bulk runs job, on one client configured by the bulk flags, for each ID in
+// the --from file, writes JSON Lines to stdout (and the --journal file), a
+// progress line to stderr when it is a terminal, and a summary.
 func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFlags) int {
-	bar := c.newProgress(-1)
+	bar := bulk.NewProgress(c.stderr, c.progress, c.width)
 	limiter, rdb, closeLimiter, err := c.sharedLimiter(ctx, bf)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %s; nothing was sent\n", job.name, err)
+		fmt.Fprintf(c.stderr, "signintokens %s: --redis-url: %s; nothing was sent\n", job.Name, err)
 		if errors.As(err, new(*redisDown)) {
 			return exitAPIError
 		}
 		return exitUsage
 	}
 	defer closeLimiter()
-	cl, err := c.newClient(serverURL, append(bf.clientOptions(limiter), client.WithLogger(slog.New(retryNotices{bar})))...)
+	cl, err := c.newClient(serverURL, bf.clientOptions(limiter, bar)...)
 	if err != nil {
 		return c.fail(err, false)
 	}
 	defer cl.CloseIdleConnections()
-	opts := runOptions{client: cl, concurrency: *bf.concurrency, recreate: bf.recreate != nil && *bf.recreate}
-	in, total, closeSrc, code := c.openInput(job, *bf.from)
+	job.Send = func(ctx context.Context, id string) (bulk.Made, error) { return job.send(ctx, cl, id) }
+	in, total, closeSrc, code := c.openInput(job.Job, *bf.from)
 	if in == nil {
 		return code
 	}
 	defer closeSrc()
-	sinks, closeRecord, code := c.openRecord(job, bf, &opts)
-	if closeRecord == nil {
+	rec, code := c.openRecord(job.Job, bf)
+	if rec == nil {
 		return code
 	}
-	defer closeRecord()
-	if rdb != nil && job.creates {
-		own := []string{recordIdentity(opts.record)}
-		if opts.resumed != nil {
-			own = append(own, recordIdentity(opts.resumed))
+	defer rec.Close()
+	opts := bulk.Options{Concurrency: *bf.concurrency, Prior: rec.Prior, Recreate: bf.recreate != nil && *bf.recreate}
+	if rdb != nil && job.Creates {
+		own := []string{bulk.RecordIdentity(rec.File)}
+		if rec.Resumed != nil {
+			own = append(own, bulk.RecordIdentity(rec.Resumed))
 		}
-		opts.claims = newClaims(rdb, c.getenv("CLERK_SECRET_KEY"), own, tokenLife(job.header), opts.recreate)
+		opts.Claims = bulk.NewClaims(rdb, c.getenv("CLERK_SECRET_KEY"), own, tokenLife(job.Header), opts.Recreate)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	j := &journal{sinks: sinks, stop: stop}
-	if opts.resumed != nil {
-		if err := carrySettled(opts.resumed, j, job, opts.prior); err != nil {
-			fmt.Fprintf(c.stderr, "signintokens %s: writing the resumed run's record: %v; nothing was sent\n", job.name, err)
+	w := journal.NewWriter(job.Header, stop, rec.Sinks...)
+	if rec.Resumed != nil {
+		if err := journal.CarrySettled(rec.Resumed, w, job.Header, rec.Prior, job.Creates); err != nil {
+			fmt.Fprintf(c.stderr, "signintokens %s: writing the resumed run's record: %v; nothing was sent\n", job.Name, err)
 			return exitAPIError
 		}
 	}
-	bar.total, bar.start = total, time.Now()
-	stopNotice := context.AfterFunc(ctx, func() { bar.say(stopping(ctx)) })
+	bar.Start(total)
+	stopNotice := context.AfterFunc(ctx, func() { bar.Say(stopping(ctx)) })
 	defer stopNotice()
-	st, held, claimed, readErr := runBulk(runCtx, job, in, opts, j, bar)
-	j.close()
-	bar.end(st)
-	st.interrupted = ctx.Err() != nil
+	st := bulk.Run(runCtx, job.Job, in, opts, w, bar)
+	_ = w.Durable()
+	bar.End(st)
 	if total >= 0 {
 		// An input that grew while the run read it has more lines than
 		// counted: none of them is "not started" below zero.
-		st.notStarted += max(total-st.read, 0)
+		st.NotStarted += max(total-st.Read, 0)
 	}
-	st.shared = limiter != nil
-	st.met429 = bar.count429()
-	return c.report(ctx, job, st, held, claimed, total, readErr, j)
+	fmt.Fprintln(c.stderr, st.Summary(job.Name, total, ctx.Err() != nil, limiter != nil))
+	return c.report(ctx, job.Job, st, w)
 }
 
 // sharedLimiter is the rate shared through Redis, when --redis-url (or
@@ -206,91 +215,41 @@ func (e *redisDown) Error() string {
 	return fmt.Sprintf("Redis at %s did not answer: %s", e.addr, q[1:len(q)-1])
 }
 
-// openRecord opens what the run records to and resumes from: the
-// --journal file, or the --resume file; stdout gets the journal's header
-// first, so that a closed or unwritable stdout is found before any call. A
-// nil closeRecord means the run must not start and exits with code.
-func (c cli) openRecord(job bulkJob, bf bulkFlags, opts *runOptions) (sinks []sink, closeRecord func(), code int) {
-	refuse := func(flagName string, err error) ([]sink, func(), int) {
-		fmt.Fprintf(c.stderr, "signintokens %s: %s: %v; nothing was sent\n", job.name, flagName, err)
-		return nil, nil, exitUsage
+// openRecord opens what the run records to and resumes from (see
+// journal.OpenRecord). A nil record means the run must not start and
+// exits with code.
+func (c cli) openRecord(job bulk.Job, bf bulkFlags) (*journal.Record, int) {
+	rec, err := journal.OpenRecord(*bf.journal, *bf.resume, c.stdout, job.Header)
+	if err == nil {
+		return rec, exitOK
 	}
-	closeRecord = func() {}
-	switch {
-	case *bf.journal != "":
-		f, p, err := openJournal(*bf.journal, c.stdout, job.header, job.column)
-		if err != nil {
-			return refuse("--journal "+*bf.journal, err)
+	code, what := exitUsage, "stdout"
+	if se := (*journal.SourceError)(nil); errors.As(err, &se) {
+		switch {
+		case se.Write:
+			code = exitAPIError
+		case se.Path == *bf.journal:
+			what = "--journal " + se.Path
+		case se.Path == *bf.resume:
+			what = "--resume " + se.Path
 		}
-		opts.prior, opts.record, closeRecord = p, f, func() { f.Close() }
-		sinks = append(sinks, sink{w: f, sync: newSyncer(f)})
-	case *bf.resume != "":
-		f, p, err := openResume(*bf.resume, c.stdout, job.header, job.column)
-		if err != nil {
-			return refuse("--resume "+*bf.resume, err)
-		}
-		opts.prior, opts.resumed, closeRecord = p, f, func() { f.Close() }
+		err = se.Err
 	}
-	if len(sinks) == 0 && isDevNull(c.stdout) {
-		closeRecord()
-		fmt.Fprintf(c.stderr, "signintokens %s: stdout is /dev/null or closed, and there is no --journal: the run "+
-			"would be recorded nowhere; nothing was sent\n", job.name)
-		return nil, nil, exitUsage
+	if errors.Is(err, journal.ErrNowhere) {
+		err = errors.New("it is /dev/null or closed, and there is no --journal: the run would be recorded nowhere")
 	}
-	out := newSink(c.stdout)
-	if out.sync != nil {
-		// A file: locked for the run, so that no run resumes from an
-		// output still being written.
-		if err := lockFile(out.w.(*os.File)); err != nil {
-			closeRecord()
-			fmt.Fprintf(c.stderr, "signintokens %s: stdout: %v; nothing was sent\n", job.name, err)
-			return nil, nil, exitUsage
-		}
-		if opts.record == nil {
-			opts.record = out.w.(*os.File)
-		}
-	}
-	if err := writeHeader(out.w, job.header); err != nil {
-		closeRecord()
-		fmt.Fprintf(c.stderr, "signintokens %s: cannot write to stdout: %v; nothing was sent\n", job.name, err)
-		return nil, nil, exitAPIError
-	}
-	return append(sinks, out), closeRecord, exitOK
-}
-
-// isDevNull reports whether w is /dev/null: where Go puts a stdout that was
-// closed when the process started (>&-), as well as > /dev/null.
-func isDevNull(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err == nil && os.SameFile(fi, null)
-}
-
-// writeHeader writes a journal's first line to w.
-func writeHeader(w io.Writer, h journalHeader) error {
-	b, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	fmt.Fprintf(c.stderr, "signintokens %s: %s: %v; nothing was sent\n", job.Name, what, err)
+	return nil, code
 }
 
 // openInput opens the --from input and counts its IDs (-1 when it cannot be
 // read twice, as stdin). An input it refuses is reported and in is nil.
-func (c cli) openInput(job bulkJob, from string) (in *idReader, total int, closeSrc func(), code int) {
-	refuse := func(err error) (*idReader, int, func(), int) {
-		fmt.Fprintf(c.stderr, "signintokens %s: --from: %v; nothing was sent\n", job.name, err)
+func (c cli) openInput(job bulk.Job, from string) (in *idinput.Reader, total int, closeSrc func(), code int) {
+	refuse := func(err error) (*idinput.Reader, int, func(), int) {
+		fmt.Fprintf(c.stderr, "signintokens %s: --from: %v; nothing was sent\n", job.Name, err)
 		return nil, 0, nil, exitUsage
 	}
-	total, err := countIDs(from, job.column)
+	total, err := idinput.Count(from, job.Header.Key, journalInput(job))
 	if err != nil {
 		return refuse(err)
 	}
@@ -298,11 +257,20 @@ func (c cli) openInput(job bulkJob, from string) (in *idReader, total int, close
 	if err != nil {
 		return refuse(err)
 	}
-	if in, err = newIDReader(src, job.column); err != nil {
+	if in, err = idinput.New(src, job.Header.Key, journalInput(job)); err != nil {
 		closeSrc()
 		return refuse(err)
 	}
 	return in, total, closeSrc, exitOK
+}
+
+// journalInput is the kind of journal whose made IDs are job's input: a
+// revoke reads a create journal's tokens.
+func journalInput(job bulk.Job) string {
+	if job.Name == "revoke" {
+		return "create"
+	}
+	return ""
 }
 
 // open opens the --from input: a file, or stdin for "-".
@@ -317,48 +285,47 @@ func (c cli) open(from string) (io.Reader, func(), error) {
 	return f, func() { f.Close() }, nil
 }
 
-// report writes the run's summary, what it could not write, and which
-// users of this input it held back, and returns the exit status.
-func (c cli) report(ctx context.Context, job bulkJob, st bulkStats, held, claimed []string, total int, readErr error, j *journal) int {
-	fmt.Fprintln(c.stderr, summary(job.name, st, total))
-	lost, writeErr := j.failure()
+// report writes what the run could not write, and which users of this
+// input it held back, and returns the exit status.
+func (c cli) report(ctx context.Context, job bulk.Job, st bulk.Stats, w *journal.Writer) int {
+	lost, writeErr := w.Failure()
 	code := exitOK
 	if writeErr != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: writing the output: %v; the run stopped\n", job.name, writeErr)
+		fmt.Fprintf(c.stderr, "signintokens %s: writing the output: %v; the run stopped\n", job.Name, writeErr)
 		if len(lost) > 0 {
-			fmt.Fprintf(c.stderr, "signintokens %s: %d tokens were made whose lines could not be written (revoke them or record them):\n", job.name, len(lost))
+			fmt.Fprintf(c.stderr, "signintokens %s: %d tokens were made whose lines could not be written (revoke them or record them):\n", job.Name, len(lost))
 			for _, l := range lost {
-				fmt.Fprintf(c.stderr, "  %s %s\n", l.key(job.column), l.ID)
+				fmt.Fprintf(c.stderr, "  %s %s\n", l.Key, l.ID)
 			}
 		}
 		code = exitAPIError
 	}
-	if readErr != nil {
-		fmt.Fprintf(c.stderr, "signintokens %s: reading --from: %v\n", job.name, readErr)
+	if st.ReadErr != nil {
+		fmt.Fprintf(c.stderr, "signintokens %s: reading --from: %v\n", job.Name, st.ReadErr)
 		code = exitAPIError
 	}
-	if len(held) > 0 {
-		slices.Sort(held)
+	if len(st.Held) > 0 {
+		slices.Sort(st.Held)
 		fmt.Fprintf(c.stderr, "signintokens %s: %s may already have a token: an earlier run sent their create "+
 			"and never learnt its outcome. Check them (Clerk's Dashboard logs sign_in_token.created events), then "+
-			"run again with --recreate-uncertain to create theirs:\n  %s\n", job.name, countUsers(len(held)), strings.Join(held, "\n  "))
+			"run again with --recreate-uncertain to create theirs:\n  %s\n", job.Name, bulk.CountUsers(len(st.Held)), strings.Join(st.Held, "\n  "))
 		code = exitAPIError
 	}
-	if len(claimed) > 0 {
-		slices.Sort(claimed)
+	if len(st.Claimed) > 0 {
+		slices.Sort(st.Claimed)
 		fmt.Fprintf(c.stderr, "signintokens %s: %s claimed by another run sharing this Redis and key, which "+
 			"creates their tokens (or did): check them, then run again with --recreate-uncertain to create theirs:\n  %s\n",
-			job.name, countUsers(len(claimed)), strings.Join(claimed, "\n  "))
+			job.Name, bulk.CountUsers(len(st.Claimed)), strings.Join(st.Claimed, "\n  "))
 		code = exitAPIError
 	}
 	switch {
-	case st.interrupted:
+	case ctx.Err() != nil:
 		return interruptedCode(ctx)
 	case errors.Is(writeErr, syscall.EPIPE):
 		// A closed pipe on stdout, found by the write before SIGPIPE's
 		// notice reached the run: the same stop.
 		return 128 + int(syscall.SIGPIPE)
-	case st.failed > 0 || st.stopped != "":
+	case st.Failed > 0 || st.Stopped != "":
 		return exitAPIError
 	}
 	return code
@@ -375,56 +342,10 @@ func stopping(ctx context.Context) string {
 	return "signintokens: stopping (Ctrl-C again to quit at once)"
 }
 
-// countUsers is "1 user" or "N users".
-func countUsers(n int) string {
-	if n == 1 {
-		return "1 user"
-	}
-	return strconv.Itoa(n) + " users"
-}
-
 // tokenLife is how long the run's tokens stay valid, and so its claims.
-func tokenLife(h journalHeader) time.Duration {
+func tokenLife(h journal.Header) time.Duration {
 	if h.ExpiresInSeconds > 0 {
 		return time.Duration(h.ExpiresInSeconds) * time.Second
 	}
 	return defaultTokenLife
-}
-
-// summary is the run's last line on stderr.
-func summary(name string, st bulkStats, total int) string {
-	rate := float64(st.sent) / max(st.took.Seconds(), 0.001)
-	s := fmt.Sprintf("signintokens %s: %d done, %d failed", name, st.done, st.failed)
-	if st.maybeMade > 0 {
-		s += fmt.Sprintf(" (%d of them may have made a token: their create was sent)", st.maybeMade)
-	}
-	s += fmt.Sprintf(", %d skipped (done before), %d duplicate, %d not started", st.skipped, st.duplicate, st.notStarted)
-	if st.heldBack > 0 {
-		s += fmt.Sprintf(", %d held back (may already have a token)", st.heldBack)
-	}
-	if st.sent == 0 {
-		s += fmt.Sprintf(" in %s (nothing was sent", st.took.Round(time.Millisecond))
-	} else {
-		s += fmt.Sprintf(" in %s (%.0f/s", st.took.Round(time.Millisecond), rate)
-	}
-	if st.shared {
-		s += ", the rate shared through Redis"
-	}
-	if st.met429 > 0 {
-		s += fmt.Sprintf(", %d answers of 429", st.met429)
-	}
-	s += ")"
-	switch {
-	case st.interrupted:
-		s += "; interrupted"
-	case st.stopped != "":
-		s += "; stopped: " + st.stopped
-	}
-	if st.interrupted || st.stopped != "" {
-		if total < 0 {
-			s += ", and the rest of the input was not read"
-		}
-		s += ": run the same command again to resume"
-	}
-	return s
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkgo/signintokens/clerktest"
-	"github.com/clerkgo/signintokens/client"
 	"github.com/clerkgo/signintokens/gen"
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
 // usersFile writes n user IDs, one per line, with a comment and a blank line.
@@ -61,6 +61,32 @@ func runInProcess(t *testing.T, srv *clerktest.Server, stdin io.Reader, args ...
 // parseLines parses a run's output, any line of any length, and returns
 // its outcome lines: every line but the journal's header and the intents
 // written before each call is sent.
+// journalLine is a line of a bulk run's output, as the README documents it.
+type journalLine struct {
+	Seq            uint64             `json:"seq"`
+	UserID         string             `json:"user_id,omitempty"`
+	SignInTokenID  string             `json:"sign_in_token_id,omitempty"`
+	Line           int                `json:"line"`
+	Sending        bool               `json:"sending,omitempty"`
+	ID             string             `json:"id,omitempty"`
+	Status         string             `json:"status,omitempty"`
+	URL            string             `json:"url,omitempty"`
+	DuplicateOf    int                `json:"duplicate_of,omitempty"`
+	Error          *journal.ErrorInfo `json:"error,omitempty"`
+	Uncertain      bool               `json:"uncertain,omitempty"`
+	Skipped        bool               `json:"skipped,omitempty"`
+	HeldBack       bool               `json:"held_back,omitempty"`
+	AlreadyRevoked bool               `json:"already_revoked,omitempty"`
+}
+
+// key is the line's input ID, in column.
+func (l journalLine) key(column string) string {
+	if column == "user_id" {
+		return l.UserID
+	}
+	return l.SignInTokenID
+}
+
 func parseLines(t *testing.T, out string) []journalLine {
 	t.Helper()
 	var lines []journalLine
@@ -227,13 +253,6 @@ func TestBulk_usage(t *testing.T) {
 	assert.Empty(t, srv.Requests())
 }
 
-func TestProgressLine(t *testing.T) {
-	t.Parallel()
-	st := bulkStats{done: 450, failed: 50, skipped: 100, read: 600}
-	assert.Equal(t, "[ 60%] 450 done, 50 failed, 100/s, 4s left", progressLine(st, 1000, 5*time.Second))
-	assert.Equal(t, "450 done, 50 failed, 100/s", progressLine(st, -1, 5*time.Second))
-}
-
 // BenchmarkCreateFrom2000 times a bulk run of 2,000 users, with a synced
 // --journal, against a fake limited to 500 requests per second: the limit's
 // minimum is 4 s. It reports
@@ -312,69 +331,6 @@ func TestCreateFrom_interruptAndResume(t *testing.T) {
 	assert.Equal(t, len(firstLines), skipped, "the users done before are carried into the new output")
 	assert.Contains(t, stderr2, fmt.Sprintf("%d skipped", len(firstLines)))
 	assertOneTokenEach(t, srv, users)
-}
-
-func TestIDReader(t *testing.T) {
-	t.Parallel()
-	long := strings.Repeat("x", 2<<20)
-	tests := []struct {
-		name, in string
-		want     []inputID
-	}{
-		{"lines", "# c\nuser_1\n\n  user_2  \n# end", []inputID{{"user_1", 2}, {"user_2", 4}}},
-		{"no final newline", "user_1\nuser_2", []inputID{{"user_1", 1}, {"user_2", 2}}},
-		{"header only column", "user_id\nuser_1\nuser_2\n", []inputID{{"user_1", 2}, {"user_2", 3}}},
-		{"csv", "email,user_id\na@x,user_1\n# skipped\nb@x,user_2\nc@x,\n", []inputID{{"user_1", 2}, {"user_2", 4}}},
-		{"csv after a comment", "# export\nemail,user_id\na@x,user_1\n", []inputID{{"user_1", 3}}},
-		{"csv quoted", "\"user_id\",name\n\"user_1\",\"A, B\"\n", []inputID{{"user_1", 2}}},
-		{"bom", "\ufeffuser_1\nuser_2\n", []inputID{{"user_1", 1}, {"user_2", 2}}},
-		{"bom csv", "\ufeffuser_id,email\nuser_1,a@x\n", []inputID{{"user_1", 2}}},
-		{"crlf", "user_1\r\nuser_2\r\n", []inputID{{"user_1", 1}, {"user_2", 2}}},
-		{"long line", long + "\nuser_1\n", []inputID{{long, 1}, {"user_1", 2}}},
-		{"empty", "", nil},
-		{"comments only", "# nothing\n\n", nil},
-	}
-	for _, tt := range tests {
-		in, err := newIDReader(strings.NewReader(tt.in), "user_id")
-		require.NoError(t, err, tt.name)
-		var got []inputID
-		for id, err := in.next(); err == nil; id, err = in.next() {
-			got = append(got, id)
-		}
-		assert.Equal(t, tt.want, got, tt.name)
-	}
-}
-
-// Each outcome is written as soon as it is known, with its input line:
-// one line per ID, whatever order the calls finish in.
-func TestRunBulk_writesEachOutcome(t *testing.T) {
-	t.Parallel()
-	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
-	c := srv.Client()
-	const n, concurrency = 3000, 8
-	var in strings.Builder
-	for i := range n {
-		fmt.Fprintf(&in, "user_%d\n", i)
-	}
-	ids, err := newIDReader(strings.NewReader(in.String()), "user_id")
-	require.NoError(t, err)
-	var out bytes.Buffer
-	job := bulkJob{name: "create", column: "user_id", send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
-		res, err := cl.SignInTokens.Create(ctx, client.CreateSignInTokenRequest{UserID: id})
-		if err != nil {
-			return nil, err
-		}
-		return res.SignInToken, nil
-	}}
-	j := &journal{sinks: []sink{{w: &out}}, stop: func() {}}
-	st, _, _, err := runBulk(context.Background(), job, ids, runOptions{client: c, concurrency: concurrency}, j, &progress{stderr: io.Discard, now: time.Now})
-	require.NoError(t, err)
-	assert.Equal(t, n, st.done)
-	lines := byKey(t, parseLines(t, out.String()), "user_id")
-	require.Len(t, lines, n)
-	for i := range n {
-		assert.Equal(t, i+1, lines[fmt.Sprintf("user_%d", i)].Line)
-	}
 }
 
 // The same ID twice or more in one input is done once; later copies are
@@ -513,23 +469,4 @@ func TestCreateFrom_summaryCounts(t *testing.T) {
 	_, stderr, code := runInProcess(t, srv, strings.NewReader(in), "create", "--from", "-", "--resume", out, "--rate", "0")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "2 done, 1 failed, 2 skipped (done before), 1 duplicate, 0 not started")
-}
-
-func TestIDSet(t *testing.T) {
-	t.Parallel()
-	s := newIDSet()
-	assert.False(t, s.has("user_1"))
-	for i := range 5000 {
-		first, dup := s.add(fmt.Sprintf("user_%d", i), i+1)
-		require.False(t, dup, "user_%d, first on line %d", i, first)
-	}
-	for i := range 5000 {
-		id := fmt.Sprintf("user_%d", i)
-		require.True(t, s.has(id), id)
-		first, dup := s.add(id, 99999)
-		require.True(t, dup, id)
-		require.Equal(t, i+1, first, id)
-	}
-	assert.False(t, s.has("user_5000"))
-	assert.Equal(t, 5000, s.n)
 }

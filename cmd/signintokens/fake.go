@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkgo/signintokens/clerktest"
 	"github.com/clerkgo/signintokens/client"
+	"github.com/clerkgo/signintokens/internal/idinput"
 )
 
 // serveFake serves h on addr until stop is called; origin is what a client
@@ -88,7 +89,7 @@ func (c cli) fakeServer(ctx context.Context, args []string) int {
 		}
 		f.SetRateLimit(n, window)
 	}
-	control := &controlSwitch{fake: f, control: fakeControl(f)}
+	control := &controlSwitch{fake: f, control: f.ControlHandler()}
 	origin, loopback, stop, err := serveFake(ctx, control, *addr)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "signintokens fake-server: %v\n", err)
@@ -139,23 +140,26 @@ func (s *controlSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.fake.ServeHTTP(w, r)
 }
 
-// readUsers reads user IDs, one per line; blank lines and # comments are
-// skipped.
+// readUsers reads the user IDs of a file as create --from does: one per
+// line (blank lines and # comments skipped), or a CSV's user_id column.
 func readUsers(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	in, err := idinput.New(f, "user_id", "")
 	var users []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			users = append(users, line)
+	for err == nil {
+		var id idinput.ID
+		if id, err = in.Next(); err == nil {
+			users = append(users, id.ID)
 		}
 	}
-	return users, sc.Err()
+	if errors.Is(err, io.EOF) {
+		return users, nil
+	}
+	return nil, err
 }
 
 // demo runs the whole flow against a fake in process: no key, no network.
@@ -204,4 +208,19 @@ func (c cli) demo(ctx context.Context, args []string) int {
 	say("                 error: %v", err)
 	say("done: created, showed, revoked, and got the typed error for a second revoke.")
 	return exitOK
+}
+
+// parseRateLimit parses --rate-limit N/WINDOW, such as 100/10s; 0 requests
+// is no limit.
+func parseRateLimit(s string) (int, time.Duration, error) {
+	n, w, ok := strings.Cut(s, "/")
+	requests, err := strconv.Atoi(n)
+	window, werr := time.ParseDuration(w)
+	switch {
+	case !ok || err != nil || requests < 0 || (requests > 0 && (werr != nil || window <= 0)):
+		return 0, 0, fmt.Errorf("want REQUESTS/WINDOW, such as 100/10s: %q", s)
+	case requests == 0:
+		return 0, 0, nil
+	}
+	return requests, window, nil
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkgo/signintokens/clerktest"
+	"github.com/clerkgo/signintokens/internal/bulk"
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
 // runTo runs the built command with its stdout on out, a file, as a
@@ -132,24 +134,25 @@ func TestCreateFrom_journalCutLastLine(t *testing.T) {
 	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
 	few, _ := usersFile(t, 5)
 	all, users := usersFile(t, 8)
-	journal := filepath.Join(t.TempDir(), "run.jsonl")
-	r := run(t, serverEnv(srv), "create", "--from", few, "--journal", journal, "--rate", "0")
+	path := filepath.Join(t.TempDir(), "run.jsonl")
+	r := run(t, serverEnv(srv), "create", "--from", few, "--journal", path, "--rate", "0")
 	require.Equal(t, 0, r.code, r.stderr)
-	appendFile(t, journal, `{"seq":11,"user_id":"user_000`) // cut mid-write
+	appendFile(t, path, `{"seq":11,"user_id":"user_000`) // cut mid-write
 
-	r = run(t, serverEnv(srv), "create", "--from", all, "--journal", journal, "--rate", "0")
+	r = run(t, serverEnv(srv), "create", "--from", all, "--journal", path, "--rate", "0")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "3 done, 0 failed, 5 skipped")
-	f, err := os.Open(journal)
+	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	p, complete, err := readPrior(f, createHeader, "user_id")
+	p, complete, err := journal.ReadPrior(f, createHeader)
 	require.NoError(t, err, "the journal reads back whole")
 	fi, err := f.Stat()
 	require.NoError(t, err)
 	assert.Equal(t, fi.Size(), complete, "no cut line is left")
 	for _, u := range users {
-		assert.True(t, p.done.has(u), u)
+		_, done := p.Done.Get(u)
+		assert.True(t, done, u)
 	}
 	assertOneTokenEach(t, srv, users)
 }
@@ -239,7 +242,7 @@ func TestCreateFrom_closedStdout(t *testing.T) {
 	closed.Env = append(os.Environ(), serverEnv(srv)...)
 	msg, _ := closed.CombinedOutput()
 	assert.Equal(t, 2, closed.ProcessState.ExitCode(), "a refusal, as every other: %s", msg)
-	assert.Contains(t, string(msg), "stdout is /dev/null or closed, and there is no --journal")
+	assert.Contains(t, string(msg), "stdout: it is /dev/null or closed, and there is no --journal")
 	assert.Equal(t, before, len(srv.Requests()), "nothing was sent")
 }
 
@@ -288,7 +291,7 @@ func TestCreateFrom_stopsWhenCallsWouldFail(t *testing.T) {
 		r = run(t, serverEnv(srv), "create", "--from", users, "--journal", journal, "--rate", "0", "--concurrency", "2")
 		held := heldBack(t, r.stderr)
 		assert.Len(t, held, sent, "only the creates that were sent are held back")
-		assert.Contains(t, r.stderr, countUsers(sent)+" may already have a token")
+		assert.Contains(t, r.stderr, bulk.CountUsers(sent)+" may already have a token")
 	})
 }
 
@@ -390,26 +393,6 @@ func TestCreateFrom_input(t *testing.T) {
 			assert.Equal(t, tt.sent, len(srv.Requests())-before, "requests sent")
 		})
 	}
-}
-
-// The progress line is cleared before a message, shows one share of the
-// input's finished IDs, ends with a final frame, and fits the terminal.
-func TestProgress(t *testing.T) {
-	t.Parallel()
-	var tty, stderr bytes.Buffer
-	now := time.Unix(1000, 0)
-	p := &progress{stderr: &stderr, tty: &tty, width: func() int { return 30 }, total: 10, start: now,
-		now: func() time.Time { return now }}
-	now = now.Add(time.Second)
-	p.show(bulkStats{done: 2, failed: 1, skipped: 2})
-	assert.Equal(t, "\r[ 50%] 2 done, 1 failed, 3/s,\033[K", tty.String(), "29 columns at most")
-	tty.Reset()
-	p.say("signintokens: stopping")
-	assert.Equal(t, "\r\033[K", tty.String(), "the line is cleared first")
-	assert.Equal(t, "signintokens: stopping\n", stderr.String())
-	tty.Reset()
-	p.end(bulkStats{done: 7, failed: 1, skipped: 2})
-	assert.Equal(t, "\r[100%] 7 done, 1 failed, 8/s,\033[K\n", tty.String(), "a final frame, left on its line")
 }
 
 // Every intent line is on disk before its request goes out: under strace,

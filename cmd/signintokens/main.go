@@ -32,6 +32,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clerkgo/signintokens/client"
+	"github.com/clerkgo/signintokens/internal/bulk"
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
 // Exit statuses.
@@ -247,41 +249,17 @@ func (c cli) newClient(serverURL string, opts ...client.Option) (*client.Client,
 	}, opts...)...)
 }
 
-// errorInfo describes an error for scripts.
-type errorInfo struct {
-	Kind       string `json:"kind"` // invalid_request, clerk, api or transport
-	Message    string `json:"message"`
-	StatusCode int    `json:"status,omitempty"`
-	Code       string `json:"code,omitempty"`
-	TraceID    string `json:"trace_id,omitempty"`
-}
-
 // jsonError is how --json reports an error on stdout.
 type jsonError struct {
-	Error errorInfo `json:"error"`
+	Error journal.ErrorInfo `json:"error"`
 }
 
 // describe says what kind of error err is, and the exit status it calls for.
-func describe(err error) (errorInfo, int) {
-	info := errorInfo{Kind: "transport", Message: err.Error()}
-	var ce *client.ClerkErrors
-	var ae *client.APIError
-	switch {
-	case errors.Is(err, client.ErrInvalidRequest):
-		info.Kind = "invalid_request"
-		return info, exitUsage
-	case errors.As(err, &ce):
-		info.Kind, info.StatusCode, info.TraceID = "clerk", ce.StatusCode, ce.TraceID
-		if len(ce.Errors) > 0 {
-			info.Code = ce.Errors[0].Code
-		}
-	case errors.As(err, &ae):
-		info.Kind, info.StatusCode, info.TraceID = "api", ae.StatusCode, ae.TraceID
-		if len(ae.Errors) > 0 {
-			info.Code = ae.Errors[0].Code
-		}
+func describe(err error) (journal.ErrorInfo, int) {
+	if errors.Is(err, client.ErrInvalidRequest) {
+		return bulk.Describe(err), exitUsage
 	}
-	return info, exitAPIError
+	return bulk.Describe(err), exitAPIError
 }
 
 // fail reports err, as a line on stderr or as JSON on stdout, and returns

@@ -21,6 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkgo/signintokens/clerktest"
+	"github.com/clerkgo/signintokens/internal/bulk"
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
 // lateAnswers serves the fake so that each request takes effect at once and
@@ -99,7 +101,7 @@ func TestCreateFrom_killedThenResumed(t *testing.T) {
 			held := heldBack(t, r.stderr)
 			if len(held) > 0 {
 				assert.Equal(t, 1, r.code, r.stderr)
-				assert.Contains(t, r.stderr, countUsers(len(held))+" may already have a token")
+				assert.Contains(t, r.stderr, bulk.CountUsers(len(held))+" may already have a token")
 			}
 			perUser := map[string]int{}
 			for _, tok := range fake.SignInTokens() {
@@ -232,4 +234,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 // createHeader is the header of a create run with no options.
-var createHeader = journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "create"}
+var createHeader = journal.NewHeader("create", "user_id")
+
+// errorInfo is a line's error.
+type errorInfo = journal.ErrorInfo

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/clerkgo/signintokens/client"
 	"github.com/clerkgo/signintokens/gen"
+	"github.com/clerkgo/signintokens/internal/bulk"
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
 func (c cli) create(ctx context.Context, args []string) int {
@@ -48,19 +51,17 @@ func (c cli) create(ctx context.Context, args []string) int {
 		req.ExpiresInSeconds = &secs
 	}
 	if *bf.from != "" {
-		header := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "create", OrgID: *orgID}
+		header := journal.NewHeader("create", "user_id")
+		header.OrgID = *orgID
 		if req.ExpiresInSeconds != nil {
 			header.ExpiresInSeconds = *req.ExpiresInSeconds
 		}
-		return c.bulk(ctx, bulkJob{name: "create", column: "user_id", creates: true, header: header,
-			send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
+		return c.bulk(ctx, bulkJob{Job: bulk.Job{Name: "create", Header: header, Creates: true},
+			send: func(ctx context.Context, cl *client.Client, id string) (bulk.Made, error) {
 				r := req
 				r.UserID = id
 				res, err := cl.SignInTokens.Create(ctx, r)
-				if err != nil {
-					return nil, err
-				}
-				return res.SignInToken, nil
+				return made(res, err)
 			}}, *serverURL, bf)
 	}
 	return c.createOne(ctx, *serverURL, req, *asJSON, *showToken)
@@ -109,14 +110,10 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 		return c.usageError(fs, "want one SIGN_IN_TOKEN_ID, got 0 arguments")
 	}
 	if *bf.from != "" {
-		header := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "revoke"}
-		return c.bulk(ctx, bulkJob{name: "revoke", column: "sign_in_token_id", header: header,
-			send: func(ctx context.Context, cl *client.Client, id string) (*client.SignInToken, error) {
-				res, err := cl.SignInTokens.Revoke(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				return res.SignInToken, nil
+		job := bulk.Job{Name: "revoke", Header: journal.NewHeader("revoke", "sign_in_token_id"), AlreadyDone: revokedBefore}
+		return c.bulk(ctx, bulkJob{Job: job,
+			send: func(ctx context.Context, cl *client.Client, id string) (bulk.Made, error) {
+				return made(cl.SignInTokens.Revoke(ctx, id))
 			}}, *serverURL, bf)
 	}
 	cl, err := c.newClient(*serverURL)
@@ -132,6 +129,28 @@ func (c cli) revoke(ctx context.Context, args []string) int {
 		return exitAPIError
 	}
 	return exitOK
+}
+
+// made is what a bulk run records of a call's answer.
+func made(res *client.SignInTokenResponse, err error) (bulk.Made, error) {
+	if err != nil || res.SignInToken == nil {
+		return bulk.Made{}, err
+	}
+	m := bulk.Made{ID: res.SignInToken.ID, Status: string(res.SignInToken.Status)}
+	if res.SignInToken.URL != nil {
+		m.URL = *res.SignInToken.URL
+	}
+	return m, nil
+}
+
+// revokedBefore reports Clerk's answer to a revoke of a token that is not
+// pending, after an earlier revoke of it was sent: that one revoked it.
+func revokedBefore(id string, err error) (bulk.Made, bool) {
+	var ce *client.ClerkErrors
+	if errors.As(err, &ce) && ce.HasCode("sign_in_token_cannot_be_revoked_code") {
+		return bulk.Made{ID: id, Status: "revoked"}, true
+	}
+	return bulk.Made{}, false
 }
 
 // parseSeconds reads a lifetime as a Go duration (90m, 1h30m) or a whole

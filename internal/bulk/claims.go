@@ -1,4 +1,4 @@
-package main
+package bulk
 
 import (
 	"context"
@@ -12,20 +12,18 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/clerkgo/signintokens/internal/journal"
 )
 
-// defaultTokenLife is how long Clerk keeps a sign-in token valid when the
-// create does not say.
-const defaultTokenLife = 30 * 24 * time.Hour
-
-// claims are the users that the create runs of a fleet, sharing one Redis
+// Claims are the users that the create runs of a fleet, sharing one Redis
 // and one key, claimed before creating their tokens. A user another run
 // claimed is held back, like an uncertain one: two runs on one input never
 // make two tokens for one user. A claim lasts as long as the token it
 // covers would, so it outlives the run; it holds the identity of the run's
 // record (its journal, or its stdout file), so that a run resumed from that
 // record takes its own claims back.
-type claims struct {
+type Claims struct {
 	rdb    redis.Cmdable
 	prefix string
 	own    []string // this run's record's identity first, then a resumed one's
@@ -38,15 +36,19 @@ type claims struct {
 // errClaimed is a user that another run sharing the Redis claimed.
 var errClaimed = errors.New("another run sharing the Redis claimed this user")
 
-func newClaims(rdb redis.Cmdable, secretKey string, own []string, life time.Duration, override bool) *claims {
+// NewClaims are the claims of a run on rdb with secretKey's fleet: own
+// are the identities it takes as its own (see RecordIdentity), life how
+// long a claim lasts (the credential's life), and override takes a claim
+// whoever holds it.
+func NewClaims(rdb redis.Cmdable, secretKey string, own []string, life time.Duration, override bool) *Claims {
 	sum := sha256.Sum256([]byte(secretKey))
-	return &claims{rdb: rdb, prefix: "signintokens:claim:" + hex.EncodeToString(sum[:16]) + ":", own: own,
+	return &Claims{rdb: rdb, prefix: "signintokens:claim:" + hex.EncodeToString(sum[:16]) + ":", own: own,
 		life: life, override: override}
 }
 
 // take claims userID for this run, or returns errClaimed, or the Redis
 // failure that left it unknown (the call is then not sent).
-func (c *claims) take(ctx context.Context, userID string) error {
+func (c *Claims) take(ctx context.Context, userID string) error {
 	key := c.prefix + userID
 	ok, err := c.rdb.SetNX(ctx, key, c.own[0], c.life).Result()
 	if err == nil && !ok {
@@ -67,13 +69,13 @@ func (c *claims) take(ctx context.Context, userID string) error {
 	return nil
 }
 
-// recordIdentity names the file a run records to, for its claims: the
-// host, and the file's device and inode (fileID). A run without a file
+// RecordIdentity names the file a run records to, for its claims: the
+// host, and the file's device and inode (journal.FileID). A run without a file
 // record gets a random one, which no later run takes as its own.
-func recordIdentity(f *os.File) string {
+func RecordIdentity(f *os.File) string {
 	host, _ := os.Hostname()
 	if f != nil {
-		if id, ok := fileID(f); ok {
+		if id, ok := journal.FileID(f); ok {
 			return host + ":" + id
 		}
 	}

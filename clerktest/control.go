@@ -1,4 +1,4 @@
-package main
+package clerktest
 
 import (
 	"crypto/subtle"
@@ -6,18 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/clerkgo/signintokens/clerktest"
 )
 
 // maxControlBytes bounds a /_fake/ request's body.
 const maxControlBytes = 64 << 10
 
 // faultRequest is the body of POST /_fake/faults: the fields of
-// clerktest.Fault, for the next Next requests.
+// Fault, for the next Next requests.
 type faultRequest struct {
 	Next            int               `json:"next"`
 	Status          int               `json:"status"`
@@ -35,11 +31,19 @@ type rateLimitRequest struct {
 	Window   string `json:"window"`
 }
 
-// fakeControl serves fake-server's control API beside /v1, for test suites
-// in any language: POST /_fake/faults, POST /_fake/rate_limit and GET
-// /_fake/sign_in_tokens (the tokens the fake holds, whatever their answers
-// said), each with the fake's secret key as a bearer token.
-func fakeControl(f *clerktest.Fake) http.Handler {
+// ControlHandler serves the fake's control API, for test suites in any
+// language (signintokens fake-server serves it beside /v1), each request
+// with the fake's secret key as a bearer token:
+//
+//   - POST /_fake/faults {"next": N, "status": 503, "headers": {...},
+//     "body": "...", "delay": "2s", "drop": false, "after_processing": false}:
+//     FailNext(N, the Fault).
+//   - POST /_fake/rate_limit {"requests": 100, "window": "10s"}: SetRateLimit;
+//     0 requests turns the limit off.
+//   - GET /_fake/sign_in_tokens: the tokens the fake holds, whatever their
+//     answers said, without the credential: {"sign_in_tokens": [{"id",
+//     "user_id", "status", "created_at"}]}.
+func (f *Fake) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
 		var req faultRequest
@@ -69,7 +73,7 @@ func fakeControl(f *clerktest.Fake) http.Handler {
 	})
 	mux.HandleFunc("GET /_fake/sign_in_tokens", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(heldTokens(f))
+		_ = json.NewEncoder(w).Encode(f.heldTokens())
 	})
 	mux.HandleFunc("/_fake/", func(w http.ResponseWriter, _ *http.Request) {
 		controlError(w, http.StatusNotFound, "no such control: POST /_fake/faults, POST /_fake/rate_limit or GET /_fake/sign_in_tokens")
@@ -94,7 +98,7 @@ type heldToken struct {
 }
 
 // heldTokens is the body of GET /_fake/sign_in_tokens.
-func heldTokens(f *clerktest.Fake) map[string][]heldToken {
+func (f *Fake) heldTokens() map[string][]heldToken {
 	toks := f.SignInTokens()
 	out := make([]heldToken, 0, len(toks))
 	for _, t := range toks {
@@ -115,8 +119,8 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func (req faultRequest) fault() (clerktest.Fault, error) {
-	flt := clerktest.Fault{Status: req.Status, Body: req.Body, Drop: req.Drop, AfterProcessing: req.AfterProcessing}
+func (req faultRequest) fault() (Fault, error) {
+	flt := Fault{Status: req.Status, Body: req.Body, Drop: req.Drop, AfterProcessing: req.AfterProcessing}
 	switch {
 	case req.Next < 1:
 		return flt, errors.New("next must be at least 1: the number of requests the fault answers")
@@ -148,16 +152,6 @@ func (req rateLimitRequest) limit() (int, time.Duration, error) {
 		return 0, 0, errors.New(`want {"requests": N, "window": "10s"} with N at least 0 and a positive window`)
 	}
 	return req.Requests, window, nil
-}
-
-// parseRateLimit parses --rate-limit N/WINDOW, such as 100/10s.
-func parseRateLimit(s string) (int, time.Duration, error) {
-	n, w, ok := strings.Cut(s, "/")
-	requests, err := strconv.Atoi(n)
-	if !ok || err != nil {
-		return 0, 0, fmt.Errorf("want REQUESTS/WINDOW, such as 100/10s: %q", s)
-	}
-	return rateLimitRequest{Requests: requests, Window: w}.limit()
 }
 
 func controlOK(w http.ResponseWriter) {

@@ -184,7 +184,10 @@ func TestFakeServer_controlAnswerLost(t *testing.T) {
 	assert.ErrorIs(t, err, client.ErrMaybeCreated)
 
 	var held struct {
-		SignInTokens []heldToken `json:"sign_in_tokens"`
+		SignInTokens []struct {
+			UserID string `json:"user_id"`
+			Status string `json:"status"`
+		} `json:"sign_in_tokens"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(control(http.MethodGet, "sign_in_tokens", "")), &held))
 	require.Len(t, held.SignInTokens, 1, "the token was made")

@@ -1,4 +1,7 @@
-package main
+// Package idinput reads the IDs of a bulk run's input: one per line, a
+// CSV with a header naming the column, or a journal whose made IDs are the
+// input's (a create journal, for revoke).
+package idinput
 
 import (
 	"bufio"
@@ -11,42 +14,45 @@ import (
 	"os"
 	"slices"
 	"strings"
-)
 
-// maxIDBytes is the longest ID a bulk run sends. Clerk's IDs are about 32
-// bytes; a longer input ID is reported as invalid without a request.
-const maxIDBytes = 256
+	"github.com/clerkgo/signintokens/internal/journal"
+)
 
 // utf8BOM starts text saved as "UTF-8 with BOM" (Excel's "CSV UTF-8",
 // Windows Notepad). It is not part of the first ID or column name.
 var utf8BOM = []byte("\ufeff")
 
-// inputID is one ID of the input and the line it is on (from 1).
-type inputID struct {
-	id   string
-	line int
+// ID is one ID of the input and the line it is on (from 1).
+type ID struct {
+	// ID is the ID, without the spaces around it.
+	ID string
+	// Line is the input's line it is on, from 1.
+	Line int
 }
 
-// idReader streams IDs from a file of one ID per line (blank lines and #
+// Reader streams IDs from a file of one ID per line (blank lines and #
 // comments skipped), from a CSV file with a header naming the column
 // (separated by commas, or by semicolons or tabs as Excel saves it in many
 // locales), or, for revoke, from a create journal (the id of each token it
 // made).
-type idReader struct {
-	lines   *bufio.Reader
-	line    int // lines read from lines
-	csv     *csv.Reader
-	offset  int // lines read before the CSV header
-	col     int
-	column  string
-	journal bool // lines are a create journal's
+type Reader struct {
+	lines       *bufio.Reader
+	line        int // lines read from lines
+	csv         *csv.Reader
+	offset      int // lines read before the CSV header
+	col         int
+	column      string
+	journalKind string // the kind of journal read as input; "": none
+	journal     bool   // lines are a journal's
 }
 
 // utf16BOMs start UTF-16 text (Excel's "Unicode text"), little and big
 // endian.
 var utf16BOMs = [][]byte{{0xff, 0xfe}, {0xfe, 0xff}}
 
-func newIDReader(r io.Reader, column string) (*idReader, error) {
+// New reads the IDs of r: a CSV's column named column, or a journal of
+// journalKind's made IDs ("" if none is read).
+func New(r io.Reader, column, journalKind string) (*Reader, error) {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
@@ -54,7 +60,7 @@ func newIDReader(r io.Reader, column string) (*idReader, error) {
 	if b, err := br.Peek(2); err == nil && slices.ContainsFunc(utf16BOMs, func(bom []byte) bool { return bytes.Equal(b, bom) }) {
 		return nil, errors.New("it is UTF-16 text (Excel's \"Unicode text\"): save it as UTF-8 (\"CSV UTF-8\")")
 	}
-	in := &idReader{lines: br, column: column}
+	in := &Reader{lines: br, column: column, journalKind: journalKind}
 	first, err := in.nextLine()
 	if errors.Is(err, io.EOF) {
 		return in, nil
@@ -62,12 +68,12 @@ func newIDReader(r io.Reader, column string) (*idReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(first.id, "{") {
-		return in, in.startJournal(first.id)
+	if strings.HasPrefix(first.ID, "{") {
+		return in, in.startJournal(first.ID)
 	}
-	sep, ok := separator(first.id)
-	if !ok && first.id != column {
-		in.lines = bufio.NewReader(io.MultiReader(strings.NewReader(first.id+"\n"), in.lines))
+	sep, ok := separator(first.ID)
+	if !ok && first.ID != column {
+		in.lines = bufio.NewReader(io.MultiReader(strings.NewReader(first.ID+"\n"), in.lines))
 		in.line--
 		return in, nil
 	}
@@ -85,9 +91,9 @@ func separator(header string) (rune, bool) {
 }
 
 // startCSV reads the header, first, of a CSV separated by sep.
-func (in *idReader) startCSV(first inputID, sep rune) error {
-	in.offset = first.line - 1
-	in.csv = csv.NewReader(io.MultiReader(strings.NewReader(first.id+"\n"), in.lines))
+func (in *Reader) startCSV(first ID, sep rune) error {
+	in.offset = first.Line - 1
+	in.csv = csv.NewReader(io.MultiReader(strings.NewReader(first.ID+"\n"), in.lines))
 	in.csv.Comma, in.csv.Comment, in.csv.FieldsPerRecord, in.csv.ReuseRecord = sep, '#', -1, true
 	header, err := in.csv.Read()
 	if err != nil {
@@ -105,13 +111,12 @@ func (in *idReader) startCSV(first inputID, sep rune) error {
 
 // startJournal takes the input as a journal, whose header is first: a
 // create journal gives revoke the tokens it made.
-func (in *idReader) startJournal(first string) error {
-	want := journalHeader{Journal: journalMagic, Version: journalVersion, Kind: "create"}
-	var h journalHeader
-	if err := json.Unmarshal([]byte(first), &h); err != nil || h.Journal != journalMagic {
+func (in *Reader) startJournal(first string) error {
+	var h journal.Header
+	if err := json.Unmarshal([]byte(first), &h); err != nil || h.Journal != journal.Magic {
 		return errors.New("its first line is JSON but not a signintokens journal line")
 	}
-	if h.Kind != want.Kind || in.column != "sign_in_token_id" {
+	if in.journalKind == "" || h.Kind != in.journalKind {
 		return fmt.Errorf("it is a %s journal: give it to --journal to resume that run; "+
 			"only revoke --from reads a journal (a create journal's tokens)", h.Kind)
 	}
@@ -119,8 +124,8 @@ func (in *idReader) startJournal(first string) error {
 	return nil
 }
 
-// next returns the next ID, or io.EOF.
-func (in *idReader) next() (inputID, error) {
+// Next returns the next ID, or io.EOF.
+func (in *Reader) Next() (ID, error) {
 	switch {
 	case in.journal:
 		return in.nextToken()
@@ -130,12 +135,12 @@ func (in *idReader) next() (inputID, error) {
 	for {
 		rec, err := in.csv.Read()
 		if err != nil {
-			return inputID{}, err
+			return ID{}, err
 		}
 		if in.col < len(rec) {
 			if id := strings.TrimSpace(rec[in.col]); id != "" {
 				line, _ := in.csv.FieldPos(in.col)
-				return inputID{id, in.offset + line}, noNUL(id, in.offset+line)
+				return ID{id, in.offset + line}, noNUL(id, in.offset+line)
 			}
 		}
 	}
@@ -143,39 +148,39 @@ func (in *idReader) next() (inputID, error) {
 
 // nextLine returns the next line that is neither blank nor a comment,
 // whatever its length.
-func (in *idReader) nextLine() (inputID, error) {
+func (in *Reader) nextLine() (ID, error) {
 	for {
 		line, err := in.lines.ReadString('\n')
 		if line != "" {
 			in.line++
 		}
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			return inputID{line, in.line}, noNUL(line, in.line)
+			return ID{line, in.line}, noNUL(line, in.line)
 		}
 		if err != nil {
-			return inputID{}, err
+			return ID{}, err
 		}
 	}
 }
 
-// nextToken returns the ID of the next token a create journal made. A last
+// nextToken returns the ID of the next credential a journal's run made. A last
 // line without its newline that does not parse was cut, and is passed over.
-func (in *idReader) nextToken() (inputID, error) {
+func (in *Reader) nextToken() (ID, error) {
 	for {
 		line, err := in.lines.ReadBytes('\n')
 		if len(line) == 0 && err != nil {
-			return inputID{}, err
+			return ID{}, err
 		}
 		in.line++
-		var l journalLine
+		var l journal.Line
 		if json.Unmarshal(line, &l) != nil {
 			if err != nil {
-				return inputID{}, io.EOF
+				return ID{}, io.EOF
 			}
-			return inputID{}, fmt.Errorf("line %d is not a create journal line", in.line)
+			return ID{}, fmt.Errorf("line %d is not a %s journal line", in.line, in.journalKind)
 		}
 		if l.ID != "" && l.Error == nil && !l.Sending {
-			return inputID{l.ID, in.line}, nil
+			return ID{l.ID, in.line}, nil
 		}
 	}
 }
@@ -189,12 +194,12 @@ func noNUL(id string, line int) error {
 	return nil
 }
 
-// countIDs reads a whole --from file before any call: it counts its IDs,
+// Count reads a whole --from file before any call: it counts its IDs,
 // for the progress line and the summary's count of IDs not started, and
 // returns what makes it unreadable (a CSV error, a NUL byte), so that the
 // run refuses it having sent nothing. It is -1 when the input is not a
 // regular file, which cannot be read twice.
-func countIDs(path, column string) (int, error) {
+func Count(path, column, journalKind string) (int, error) {
 	if path == "-" {
 		return -1, nil
 	}
@@ -206,13 +211,13 @@ func countIDs(path, column string) (int, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return -1, nil
 	}
-	in, err := newIDReader(f, column)
+	in, err := New(f, column, journalKind)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for {
-		_, err := in.next()
+		_, err := in.Next()
 		switch {
 		case errors.Is(err, io.EOF):
 			return n, nil

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package journal
 
 import (
 	"errors"
@@ -9,18 +9,18 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive lock on f, held until f is closed, or fails
-// at once with errLocked if another process holds one.
-func lockFile(f *os.File) error {
+// Lock takes an exclusive lock on f, held until f is closed, or fails
+// at once with ErrLocked if another process holds one.
+func Lock(f *os.File) error {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return errLocked
+		return ErrLocked
 	}
 	return err
 }
 
-// fileID is a file's device and inode, which name it on this host.
-func fileID(f *os.File) (string, bool) {
+// FileID is a file's device and inode, which name it on this host.
+func FileID(f *os.File) (string, bool) {
 	fi, err := f.Stat()
 	if err != nil {
 		return "", false
