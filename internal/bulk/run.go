@@ -153,12 +153,18 @@ func (r *run) read(ctx context.Context, in *idinput.Reader, items chan<- idinput
 	}
 }
 
-// admit decides what becomes of an ID before any call: a duplicate,
-// skipped (done in a prior run), held back (its earlier create is
-// uncertain), or invalid. It reports whether to call for it. The record
+// admit decides what becomes of an ID before any call: invalid, a
+// duplicate, skipped (done in a prior run), or held back (its earlier
+// create is uncertain). It reports whether to call for it. The record
 // carries what the prior run settled (see journal.CarrySettled).
 func (r *run) admit(it idinput.ID) bool {
 	line := journal.Line{Key: it.ID, Line: it.Line}
+	if len(it.ID) > MaxIDBytes {
+		line.Error = &journal.ErrorInfo{Kind: "invalid_request", Message: "the ID is longer than any Clerk ID"}
+		_ = r.w.Write(&line)
+		r.update(func(st *Stats) { st.Failed++ })
+		return false
+	}
 	v, _ := r.seen.Get(it.ID)
 	if first := int(v &^ journal.DoneBit); first != 0 {
 		line.DuplicateOf = first
@@ -166,19 +172,17 @@ func (r *run) admit(it idinput.ID) bool {
 		r.update(func(st *Stats) { st.Duplicate++ })
 		return false
 	}
-	r.seen.Put(it.ID, v|uint32(min(it.Line, journal.DoneBit-1)))
+	if err := r.seen.Put(it.ID, v|uint32(min(it.Line, journal.DoneBit-1))); err != nil {
+		r.update(func(st *Stats) { st.ReadErr = err })
+		r.stop() // every ID after this one would be unchecked
+		return false
+	}
 	if v&journal.DoneBit != 0 {
 		r.update(func(st *Stats) { st.Skipped++ })
 		return false
 	}
 	if _, ok := r.opts.Prior.Uncertain[it.ID]; ok && r.job.Creates && !r.opts.Recreate {
 		r.update(func(st *Stats) { st.HeldBack++; st.Held = append(st.Held, it.ID) })
-		return false
-	}
-	if len(it.ID) > MaxIDBytes {
-		line.Error = &journal.ErrorInfo{Kind: "invalid_request", Message: "the ID is longer than any Clerk ID"}
-		_ = r.w.Write(&line)
-		r.update(func(st *Stats) { st.Failed++ })
 		return false
 	}
 	return true

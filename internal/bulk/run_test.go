@@ -150,7 +150,7 @@ func TestRun_intentDurableBeforeSend(t *testing.T) {
 		client.WithServerURL(srv.URL+"/v1"))...)
 	require.NoError(t, err)
 	prior := journal.NewPrior()
-	prior.Done.Put("user_done", journal.DoneBit)
+	require.NoError(t, prior.Done.Put("user_done", journal.DoneBit))
 	prior.Uncertain["user_maybe"] = 7
 	ids := []string{"user_done", "user_maybe", "user_a", "user_a"}
 	for i := range 40 {

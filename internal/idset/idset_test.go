@@ -3,6 +3,7 @@ package idset
 import (
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,9 +17,9 @@ func TestSet(t *testing.T) {
 	for i := range n {
 		_, ok := s.Get(fmt.Sprint("user_", i))
 		require.False(t, ok)
-		s.Put(fmt.Sprint("user_", i), uint32(i+1))
+		require.NoError(t, s.Put(fmt.Sprint("user_", i), uint32(i+1)))
 	}
-	s.Put("user_7", 99)
+	require.NoError(t, s.Put("user_7", 99))
 	assert.Equal(t, n, s.Len())
 	for i := range n {
 		v, ok := s.Get(fmt.Sprint("user_", i))
@@ -49,12 +50,38 @@ func TestSet_collidingHashesAreDistinct(t *testing.T) {
 		}
 		seen[h] = id
 	}
-	s.Put(a, 1)
+	require.NoError(t, s.Put(a, 1))
 	_, ok := s.Get(b)
 	assert.False(t, ok, "%s and %s share a hash, not an identity", a, b)
-	s.Put(b, 2)
+	require.NoError(t, s.Put(b, 2))
 	va, _ := s.Get(a)
 	vb, _ := s.Get(b)
 	assert.Equal(t, []uint32{1, 2}, []uint32{va, vb})
 	assert.Equal(t, 2, s.Len())
+}
+
+// Looking an ID up allocates nothing: a run looks up millions.
+func TestSet_getAllocatesNothing(t *testing.T) {
+	s := New()
+	require.NoError(t, s.Put("user_1", 1))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = s.Get("user_1"); _, _ = s.Get("user_2") }))
+}
+
+// An ID as long as a set holds is held; a longer one is refused, not
+// dropped.
+func TestSet_longIDs(t *testing.T) {
+	t.Parallel()
+	s := New()
+	long := strings.Repeat("x", MaxIDBytes)
+	require.NoError(t, s.Put("user_1", 1))
+	require.NoError(t, s.Put(long, 2))
+	require.NoError(t, s.Put("user_2", 3))
+	assert.ErrorIs(t, s.Put(long+"x", 4), ErrTooLong)
+	for id, want := range map[string]uint32{"user_1": 1, long: 2, "user_2": 3} {
+		got, ok := s.Get(id)
+		assert.True(t, ok)
+		assert.Equal(t, want, got)
+	}
+	_, ok := s.Get(long + "x")
+	assert.False(t, ok)
 }

@@ -158,7 +158,7 @@ func syncDir(path string) error {
 // line that is not a line of want's kind refuses the file.
 func ReadPrior(r io.Reader, want Header) (p Prior, complete int64, err error) {
 	p = NewPrior()
-	c := newCodec(want.Key)
+	c := newCodec(want.Key).reader()
 	br := bufio.NewReader(r)
 	var seq uint64 // of the last line since a header
 	for n := 1; ; n++ {
@@ -197,7 +197,9 @@ func ReadPrior(r io.Reader, want Header) (p Prior, complete int64, err error) {
 					"is it a filtered or sorted copy? give the journal itself", n, l.Seq, seq)}
 			}
 			seq = l.Seq
-			p.note(&l)
+			if err := p.note(&l); err != nil {
+				return p, complete, err
+			}
 		}
 		complete += int64(len(b))
 	}
@@ -213,7 +215,7 @@ func CarrySettled(f *os.File, w *Writer, want Header, p Prior, heldBack bool) er
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	c := newCodec(want.Key)
+	c := newCodec(want.Key).reader()
 	br := bufio.NewReader(f)
 	for {
 		b, err := br.ReadBytes('\n')

@@ -20,6 +20,9 @@ func WriteHeader(w io.Writer, h Header) error {
 // isHeader reports whether a line is a journal header: an object with a
 // "journal" field (a journal line has none).
 func isHeader(line []byte) bool {
+	if !bytes.Contains(line, []byte(`"journal"`)) {
+		return false // a cheap test first; a name spelt with escapes is then read as a line, and refused
+	}
 	var probe struct {
 		Journal *string `json:"journal"`
 	}

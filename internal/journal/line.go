@@ -120,13 +120,27 @@ func (c codec) marshal(l *Line) ([]byte, error) {
 }
 
 // unmarshal reads a line.
-func (c codec) unmarshal(b []byte) (Line, error) {
+func (c codec) unmarshal(b []byte) (Line, error) { return c.reader().unmarshal(b) }
+
+// reader reads lines into one value of the wire type, reused: a journal of
+// millions of lines allocates it once.
+func (c codec) reader() lineReader {
 	v := reflect.New(c.wire)
-	if err := json.Unmarshal(b, v.Interface()); err != nil {
+	return lineReader{v: v, ptr: v.Interface()}
+}
+
+type lineReader struct {
+	v   reflect.Value
+	ptr any
+}
+
+func (r lineReader) unmarshal(b []byte) (Line, error) {
+	r.v.Elem().SetZero()
+	if err := json.Unmarshal(b, r.ptr); err != nil {
 		return Line{}, err
 	}
-	l := v.Elem().Field(2).Interface().(Line)
-	l.Seq, l.Key = v.Elem().Field(0).Uint(), v.Elem().Field(1).String()
+	l := r.v.Elem().Field(2).Interface().(Line)
+	l.Seq, l.Key = r.v.Elem().Field(0).Uint(), r.v.Elem().Field(1).String()
 	return l, nil
 }
 

@@ -21,14 +21,15 @@ const DoneBit = 1 << 31
 func NewPrior() Prior { return Prior{Done: idset.New(), Uncertain: map[string]int{}} }
 
 // note takes one line into account; later lines win.
-func (p Prior) note(l *Line) {
+func (p Prior) note(l *Line) error {
 	switch {
 	case l.Sending || l.Uncertain || l.HeldBack:
 		p.Uncertain[l.Key] = l.Line
 	case l.Error != nil:
 		delete(p.Uncertain, l.Key)
 	case l.ID != "" || l.Skipped:
-		p.Done.Put(l.Key, DoneBit)
 		delete(p.Uncertain, l.Key)
+		return p.Done.Put(l.Key, DoneBit)
 	}
+	return nil
 }
