@@ -44,6 +44,7 @@ type bulkFlags struct {
 	redisURL              *string
 	concurrency           *int
 	rate                  *float64
+	timeout               *time.Duration
 	recreate              *bool // nil for revoke
 }
 
@@ -58,6 +59,8 @@ func addBulkFlags(fs *flag.FlagSet, what string, creates bool) bulkFlags {
 		redisURL: fs.String("redis-url", "", "with --from: share --rate, and 429 pauses, with every run that uses this "+
 			"Redis and the same key (default $SIGNINTOKENS_REDIS_URL)"),
 		rate: fs.Float64("rate", defaultRate, "with --from: requests per second at most, across all calls; 0 for no limit"),
+		timeout: fs.Duration("timeout", client.DefaultTimeout, "with --from: how long one attempt waits for its answer, "+
+			"counting only the time this process runs (a stopped or suspended process's pause is not counted)"),
 	}
 	if creates {
 		bf.recreate = fs.Bool("recreate-uncertain", false,
@@ -73,6 +76,8 @@ func (b bulkFlags) check(c cli, fs *flag.FlagSet) (code int, ok bool) {
 		return c.usageError(fs, "--concurrency must be at least 1"), false
 	case *b.rate < 0:
 		return c.usageError(fs, "--rate must not be negative"), false
+	case *b.timeout <= 0:
+		return c.usageError(fs, "--timeout must be positive, such as 10s"), false
 	case *b.from == "" && (*b.resume != "" || *b.journal != ""):
 		return c.usageError(fs, "--resume and --journal go with --from"), false
 	case *b.resume != "" && *b.journal != "":
@@ -93,7 +98,7 @@ func (b bulkFlags) clientOptions(limiter client.Limiter, bar *bulk.Progress) []c
 	policy := client.DefaultRetryPolicy()
 	policy.MaxRetries = bulkRetries
 	hc := client.NewHTTPClient(max(*b.concurrency, client.DefaultMaxIdleConnsPerHost))
-	opts := append(bulk.ClientOptions(hc, bar), client.WithRetryPolicy(policy))
+	opts := append(bulk.ClientOptions(hc, bar, *b.timeout), client.WithRetryPolicy(policy))
 	switch {
 	case limiter != nil:
 		opts = append(opts, client.WithLimiter(limiter))

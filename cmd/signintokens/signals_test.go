@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -179,4 +180,37 @@ func TestCreateFrom_secondInterrupt(t *testing.T) {
 	ws, ok := state.Sys().(syscall.WaitStatus)
 	require.True(t, ok)
 	assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGINT, "ended by the second Ctrl-C: %v", state)
+}
+
+// A run stopped (SIGSTOP: a suspended laptop, a paused container) longer
+// than --timeout while a create is in flight, whose answer came meanwhile,
+// reads that answer when it resumes: the time it was stopped is not
+// counted, and the user is done, not uncertain. A server that does not
+// answer still times out.
+func TestCreateFrom_stoppedProcessKeepsItsAnswer(t *testing.T) {
+	t.Parallel()
+	for _, stop := range []bool{true, false} {
+		h := newHoldingServer(t, "user_s1", false)
+		journal := filepath.Join(t.TempDir(), "j")
+		cmd, stderr := startTo(t, h.env(), filepath.Join(t.TempDir(), "out"), "create", "--from",
+			writeUsers(t, "user_s1"), "--journal", journal, "--rate", "0", "--timeout", "1s")
+		<-h.held
+		if !stop {
+			code, _ := ended(t, cmd)
+			assert.Equal(t, 1, code, stderr.String())
+			assert.Contains(t, stderr.String(), "1 of them may have made a token")
+			b, err := os.ReadFile(journal)
+			require.NoError(t, err)
+			assert.Contains(t, string(b), "no answer within the timeout (1s)")
+			continue
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
+		h.let()
+		time.Sleep(3 * time.Second) // the length of the stop itself: three timeouts' worth
+		require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+		code, _ := ended(t, cmd)
+		assert.Equal(t, 0, code, stderr.String())
+		assert.Contains(t, stderr.String(), "1 done, 0 failed")
+		assert.Equal(t, map[string]int{"user_s1": 1}, tokensPerUser(h.Fake))
+	}
 }

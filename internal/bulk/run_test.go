@@ -80,7 +80,7 @@ func TestRun_writesEachOutcome(t *testing.T) {
 		ids[i] = fmt.Sprint("user_", i)
 	}
 	bar := NewProgress(io.Discard, nil, nil)
-	cl := srv.Client(ClientOptions(srv.HTTPClient(), bar)...)
+	cl := srv.Client(ClientOptions(srv.HTTPClient(), bar, 10*time.Second)...)
 	var out bytes.Buffer
 	w := journal.NewWriter(createHeader, func() {}, journal.Sink{W: &out})
 	st := Run(context.Background(), createJob(cl), input(t, ids...), Options{Concurrency: concurrency}, w, bar)
@@ -146,7 +146,7 @@ func TestRun_intentDurableBeforeSend(t *testing.T) {
 	}))
 	defer srv.Close()
 	bar := NewProgress(io.Discard, nil, nil)
-	cl, err := client.New(append(ClientOptions(srv.Client(), bar), client.WithSecretKey(fake.SecretKey()),
+	cl, err := client.New(append(ClientOptions(srv.Client(), bar, 10*time.Second), client.WithSecretKey(fake.SecretKey()),
 		client.WithServerURL(srv.URL+"/v1"))...)
 	require.NoError(t, err)
 	prior := journal.NewPrior()
@@ -171,7 +171,7 @@ func TestRun_recreate(t *testing.T) {
 	t.Parallel()
 	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
 	bar := NewProgress(io.Discard, nil, nil)
-	cl := srv.Client(ClientOptions(srv.HTTPClient(), bar)...)
+	cl := srv.Client(ClientOptions(srv.HTTPClient(), bar, 10*time.Second)...)
 	prior := journal.NewPrior()
 	prior.Uncertain["user_maybe"] = 1
 	var out bytes.Buffer
@@ -189,7 +189,7 @@ func TestRun_stopsOnOutage(t *testing.T) {
 	srv.FailNext(100, clerktest.Fault{Status: 500})
 	var stderr bytes.Buffer
 	bar := NewProgress(&stderr, nil, nil)
-	cl := srv.Client(append(ClientOptions(srv.HTTPClient(), bar), client.WithRetryPolicy(client.RetryPolicy{}))...)
+	cl := srv.Client(append(ClientOptions(srv.HTTPClient(), bar, 10*time.Second), client.WithRetryPolicy(client.RetryPolicy{}))...)
 	ids := make([]string, 20)
 	for i := range ids {
 		ids[i] = fmt.Sprint("user_", i)

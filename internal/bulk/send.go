@@ -3,8 +3,10 @@ package bulk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/clerkgo/signintokens/client"
 	"github.com/clerkgo/signintokens/internal/journal"
@@ -12,11 +14,14 @@ import (
 
 // ClientOptions are the options a run's client needs, on doer: the hook
 // that writes a call's intent before it is sent (see sending), a doer that
-// lets a sent call finish after the run stops (see finishSent), and the
-// attempt hook that shows retries on bar and counts 429s.
-func ClientOptions(doer client.HTTPDoer, bar *Progress) []client.Option {
+// lets a sent call finish after the run stops and bounds each attempt by
+// timeout of the process's running time (see finishSent), in place of the
+// client's own timeout, and the attempt hook that shows retries on bar
+// and counts 429s.
+func ClientOptions(doer client.HTTPDoer, bar *Progress, timeout time.Duration) []client.Option {
 	return []client.Option{
-		client.WithHTTPClient(finishSent{doer}),
+		client.WithHTTPClient(finishSent{next: doer, timeout: timeout}),
+		client.WithTimeout(0),
 		client.WithSendHook(sending),
 		client.WithAttemptHook(bar.attempted),
 	}
@@ -70,22 +75,64 @@ func sending(req *http.Request) error {
 var errStoppedAfterIntent = errors.New("the run stopped before the call was sent")
 
 // finishSent sends the requests of a run. Once sent, a request is
-// shielded from the run's end: it keeps its own deadline but is not
-// cancelled by Ctrl-C, so that its outcome is known and written.
-type finishSent struct{ next client.HTTPDoer }
+// shielded from the run's end: it is not cancelled by Ctrl-C, so that its
+// outcome is known and written. It is bounded instead by timeout of the
+// time the process runs (see activeTimeout), and by its own deadline if it
+// has one.
+type finishSent struct {
+	next    client.HTTPDoer
+	timeout time.Duration
+}
 
 func (d finishSent) Do(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithoutCancel(req.Context()), context.CancelFunc(func() {})
 	if deadline, ok := req.Context().Deadline(); ok {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 	}
+	ctx, stopTimer := activeTimeout(ctx, d.timeout)
+	release := func() { stopTimer(); cancel() }
 	rsp, err := d.next.Do(req.WithContext(ctx))
 	if err != nil {
-		cancel()
+		if cause := context.Cause(ctx); errors.Is(cause, errNoAnswer) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		release()
 		return nil, err
 	}
-	rsp.Body = cancelOnClose{rsp.Body, cancel}
+	rsp.Body = cancelOnClose{rsp.Body, release}
 	return rsp, nil
+}
+
+// errNoAnswer ends an attempt that had no answer within the run's timeout.
+var errNoAnswer = errors.New("no answer within the timeout")
+
+// activeTimeout is ctx, ended with errNoAnswer as its cause once d of the
+// process's running time has passed: a tick that comes far later than due
+// is time the process was stopped (SIGSTOP, a suspended laptop, a paused
+// container), not counted, so that an answer that came while it was
+// stopped is read, not taken for a timeout. d 0 is no timeout.
+func activeTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	tick := min(d/8, 250*time.Millisecond)
+	go func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		last := time.Now()
+		for ran := time.Duration(0); ran < d; {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				ran += min(now.Sub(last), 2*tick)
+				last = now
+			}
+		}
+		cancel(fmt.Errorf("%w (%s)", errNoAnswer, d))
+	}()
+	return ctx, func() { cancel(context.Canceled) }
 }
 
 // cancelOnClose releases a request's context when its body is closed.
