@@ -69,7 +69,9 @@ func main() {
 	// its own words, once.
 	redis.SetLogger(quietRedis{})
 	c := cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	if fd := int(os.Stderr.Fd()); term.IsTerminal(fd) {
+	// A progress line only when stderr is a terminal and stdout is not:
+	// on one terminal, it and a run's JSON lines would share lines.
+	if fd := int(os.Stderr.Fd()); term.IsTerminal(fd) && !term.IsTerminal(int(os.Stdout.Fd())) {
 		c.progress = os.Stderr
 		c.width = func() int {
 			w, _, err := term.GetSize(fd)

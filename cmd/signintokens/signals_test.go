@@ -214,3 +214,27 @@ func TestCreateFrom_stoppedProcessKeepsItsAnswer(t *testing.T) {
 		assert.Equal(t, map[string]int{"user_s1": 1}, tokensPerUser(h.Fake))
 	}
 }
+
+// With stdout and stderr on one terminal, a bulk run draws no progress
+// line: it would share lines with the JSON lines. With stdout on a file, it
+// draws one on the terminal.
+func TestCreateFrom_progressLineOnlyBesideAFile(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	users, _ := usersFile(t, 5)
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tt := range []struct {
+		redirect string
+		drawn    bool
+	}{{"", false}, {" > " + out, true}} {
+		cmd := exec.Command("script", "-qec", bin+" create --from "+users+" --rate 0"+tt.redirect, "/dev/null")
+		cmd.Env = append(os.Environ(), serverEnv(srv)...)
+		b, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", b)
+		assert.Equal(t, tt.drawn, strings.Contains(string(b), "\033[K"), "redirect %q: %q", tt.redirect, b)
+		assert.Contains(t, string(b), "5 done, 0 failed")
+	}
+}
