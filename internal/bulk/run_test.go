@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -262,4 +263,43 @@ func TestSummary(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.st.Summary("create", tt.total, tt.interrupted, false))
 	}
+}
+
+// During a 429's pause, when no call ends, the progress line still moves:
+// its wait counts down, and the time left includes it.
+func TestProgress_movesDuringPause(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var tty lockedBuffer
+		p := NewProgress(io.Discard, &tty, nil)
+		p.Start(10)
+		time.Sleep(time.Second) // fake time: a second of calls
+		st := Stats{Done: 5}
+		p.pause(time.Now().Add(30 * time.Second))
+		stop := p.redrawWhileIdle(func() Stats { return st })
+		defer stop()
+		time.Sleep(3500 * time.Millisecond)
+		for _, want := range []string{"waiting 29s (429)", "waiting 28s (429)", "waiting 27s (429)"} {
+			assert.Contains(t, tty.String(), want, "redrawn once a second")
+		}
+		assert.Contains(t, tty.String(), "1/s, 31s left, waiting 27s", "5 left at about 1/s, after the pause's 27 s")
+	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
