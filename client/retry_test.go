@@ -46,18 +46,30 @@ func (s *script) attempts() []string {
 }
 
 func status(code int, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i+1 < len(header); i += 2 {
 			w.Header().Set(header[i], header[i+1])
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		if code == http.StatusOK {
-			_, _ = io.WriteString(w, tokenJSON)
+			_, _ = io.WriteString(w, successFor(r))
 		} else {
 			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"m","long_message":"l","code":"status_%d"}]}`, code)
 		}
 	}
+}
+
+// successFor is the success fixture (see testOps) of the operation whose
+// ServeMux pattern routed r, or a created sign-in token's for a pattern of
+// no operation.
+func successFor(r *http.Request) string {
+	for _, op := range gen.Operations() {
+		if r.Pattern == op.Method+" /v1"+op.Path {
+			return testOps()[op.ID].success
+		}
+	}
+	return tokenJSON
 }
 
 // hangs answers only when the request's context ends.
