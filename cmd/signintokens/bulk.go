@@ -147,11 +147,7 @@ func (c cli) bulk(ctx context.Context, job bulkJob, serverURL string, bf bulkFla
 	defer rec.Close()
 	opts := bulk.Options{Concurrency: *bf.concurrency, Prior: rec.Prior, Recreate: bf.recreate != nil && *bf.recreate}
 	if rdb != nil && job.Creates {
-		own := []string{bulk.RecordIdentity(rec.File)}
-		if rec.Resumed != nil {
-			own = append(own, bulk.RecordIdentity(rec.Resumed))
-		}
-		opts.Claims = bulk.NewClaims(rdb, c.getenv("CLERK_SECRET_KEY"), own, tokenLife(job.Header), opts.Recreate)
+		opts.Claims = bulk.NewClaims(rdb, c.getenv("CLERK_SECRET_KEY"), rec.File, rec.Resumed, tokenLife(job.Header), opts.Recreate)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -36,11 +36,16 @@ type Claims struct {
 // errClaimed is a user that another run sharing the Redis claimed.
 var errClaimed = errors.New("another run sharing the Redis claimed this user")
 
-// NewClaims are the claims of a run on rdb with secretKey's fleet: own
-// are the identities it takes as its own (see RecordIdentity), life how
-// long a claim lasts (the credential's life), and override takes a claim
-// whoever holds it.
-func NewClaims(rdb redis.Cmdable, secretKey string, own []string, life time.Duration, override bool) *Claims {
+// NewClaims are the claims of a run on rdb with secretKey's fleet, each
+// lasting life (the credential's); override takes a claim whoever holds
+// it. The run takes as its own the claims held by record, the file it
+// records to, and by resumed, the record it resumes from (each nil if
+// none; see RecordIdentity).
+func NewClaims(rdb redis.Cmdable, secretKey string, record, resumed *os.File, life time.Duration, override bool) *Claims {
+	own := []string{RecordIdentity(record)}
+	if resumed != nil {
+		own = append(own, RecordIdentity(resumed))
+	}
 	sum := sha256.Sum256([]byte(secretKey))
 	return &Claims{rdb: rdb, prefix: "signintokens:claim:" + hex.EncodeToString(sum[:16]) + ":", own: own,
 		life: life, override: override}
