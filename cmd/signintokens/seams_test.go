@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,4 +329,37 @@ func TestCreateFrom_summarySaysWhatHappened(t *testing.T) {
 	assert.Equal(t, 128+int(syscall.SIGTERM), code)
 	assert.Contains(t, out.String(), "stopping on terminated")
 	assert.NotContains(t, out.String(), "Ctrl-C again")
+}
+
+// A run refused before its first call writes nothing anywhere: no header
+// on stdout, no journal. An input that grows while a run reads it is read
+// whole, and nothing is counted as "not started" below zero.
+func TestCreateFrom_refusedWritesNothingGrowingInputCounted(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	dir := t.TempDir()
+	utf16 := filepath.Join(dir, "users16.txt")
+	require.NoError(t, os.WriteFile(utf16, []byte("\xff\xfeu\x00s\x00"), 0o600))
+	out, journal := filepath.Join(dir, "out"), filepath.Join(dir, "j")
+	code, stderr := runToFile(t, serverEnv(srv), out, false, "create", "--from", utf16, "--journal", journal, "--rate", "0")
+	assert.Equal(t, 2, code, stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Empty(t, b, "nothing on stdout")
+	assert.NoFileExists(t, journal)
+
+	h := newHoldingServer(t, "user_g1", false)
+	users := writeUsers(t, "user_g1", "user_g2")
+	cmd, stderr2 := startTo(t, h.env(), filepath.Join(dir, "out2"), "create", "--from", users, "--rate", "0", "--concurrency", "1")
+	<-h.held
+	f, err := os.OpenFile(users, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	for i := range 30 {
+		fmt.Fprintf(f, "user_more%d\n", i)
+	}
+	require.NoError(t, f.Close())
+	h.let()
+	code, _ = ended(t, cmd)
+	assert.Equal(t, 0, code, stderr2.String())
+	assert.Contains(t, stderr2.String(), "32 done, 0 failed, 0 skipped (done before), 0 duplicate, 0 not started")
 }

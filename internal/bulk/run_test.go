@@ -303,3 +303,46 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// blockingSync is a sink whose syncs wait until release is closed, as a
+// slow disk's fdatasync does.
+type blockingSync struct {
+	syncLog
+	syncing chan struct{} // closed at the first sync
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingSync) sync() error {
+	b.once.Do(func() { close(b.syncing) })
+	<-b.release
+	return b.syncLog.sync()
+}
+
+// A signal that comes while a create's intent line is being synced stops
+// that create: nothing is sent after the signal, and its line says it was
+// not sent. An uncertain ID twice in the input is held back once, and the
+// second is a duplicate.
+func TestRun_stopDuringIntentSync(t *testing.T) {
+	t.Parallel()
+	srv := clerktest.NewServer(t, clerktest.WithAnyUser())
+	bar := NewProgress(io.Discard, nil, nil)
+	cl := srv.Client(ClientOptions(srv.HTTPClient(), bar, 10*time.Second)...)
+	disk := &blockingSync{syncing: make(chan struct{}), release: make(chan struct{})}
+	w := journal.NewWriter(createHeader, func() {}, journal.Sink{W: disk, Sync: disk.sync})
+	prior := journal.NewPrior()
+	prior.Uncertain["user_maybe"] = 1
+	ctx, signal := context.WithCancel(context.Background())
+	go func() {
+		<-disk.syncing
+		signal()
+		close(disk.release)
+	}()
+	st := Run(ctx, createJob(cl), input(t, "user_maybe", "user_maybe", "user_1", "user_2"), Options{Concurrency: 1, Prior: prior}, w, bar)
+	assert.Empty(t, srv.Requests(), "nothing sent after the signal")
+	assert.Equal(t, 1, st.HeldBack)
+	assert.Equal(t, []string{"user_maybe"}, st.Held)
+	assert.Equal(t, 1, st.Duplicate)
+	assert.Equal(t, 0, st.Sent)
+	assert.Contains(t, disk.written, `"user_id":"user_1","line":3,"error":{"kind":"interrupted","message":"stopped before the call was sent"}`)
+}
