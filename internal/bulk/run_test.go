@@ -346,3 +346,8 @@ func TestRun_stopDuringIntentSync(t *testing.T) {
 	assert.Equal(t, 0, st.Sent)
 	assert.Contains(t, disk.written, `"user_id":"user_1","line":3,"error":{"kind":"interrupted","message":"stopped before the call was sent"}`)
 }
+
+func TestCountUsers(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []string{"0 users", "1 user", "2 users"}, []string{CountUsers(0), CountUsers(1), CountUsers(2)})
+}
