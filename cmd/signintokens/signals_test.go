@@ -193,7 +193,7 @@ func TestCreateFrom_stoppedProcessKeepsItsAnswer(t *testing.T) {
 		h := newHoldingServer(t, "user_s1", false)
 		journal := filepath.Join(t.TempDir(), "j")
 		cmd, stderr := startTo(t, h.env(), filepath.Join(t.TempDir(), "out"), "create", "--from",
-			writeUsers(t, "user_s1"), "--journal", journal, "--rate", "0", "--timeout", "1s")
+			writeUsers(t, "user_s1"), "--journal", journal, "--rate", "0", "--timeout", "2s")
 		<-h.held
 		if !stop {
 			code, _ := ended(t, cmd)
@@ -201,12 +201,12 @@ func TestCreateFrom_stoppedProcessKeepsItsAnswer(t *testing.T) {
 			assert.Contains(t, stderr.String(), "1 of them may have made a token")
 			b, err := os.ReadFile(journal)
 			require.NoError(t, err)
-			assert.Contains(t, string(b), "no answer within the timeout (1s)")
+			assert.Contains(t, string(b), "no answer within the timeout (2s)")
 			continue
 		}
 		require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
 		h.let()
-		time.Sleep(3 * time.Second) // the length of the stop itself: three timeouts' worth
+		time.Sleep(5 * time.Second) // the length of the stop itself: two and a half timeouts' worth
 		require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
 		code, _ := ended(t, cmd)
 		assert.Equal(t, 0, code, stderr.String())
