@@ -294,7 +294,7 @@ func (c cli) report(ctx context.Context, job bulk.Job, st bulk.Stats, w *journal
 	if writeErr != nil {
 		fmt.Fprintf(c.stderr, "signintokens %s: writing the output: %v; the run stopped\n", job.Name, writeErr)
 		if len(lost) > 0 {
-			fmt.Fprintf(c.stderr, "signintokens %s: %d tokens were made whose lines could not be written (revoke them or record them):\n", job.Name, len(lost))
+			fmt.Fprintf(c.stderr, "signintokens %s: %d tokens were made whose lines an output that failed lacks (revoke them or record them):\n", job.Name, len(lost))
 			for _, l := range lost {
 				fmt.Fprintf(c.stderr, "  %s %s\n", l.Key, l.ID)
 			}

@@ -294,3 +294,42 @@ func TestOpenRecord(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// stdout closing (a write failing with EPIPE) stops the run, but the
+// journal still gets every line after it: the outcomes of the calls in
+// flight then. Those with a credential, which stdout lacks, are kept.
+func TestWriter_failedSinkLeavesTheOthers(t *testing.T) {
+	t.Parallel()
+	journal, stdout := &recorder{}, &closingWriter{writes: 1}
+	stops := 0
+	w := NewWriter(createHeader, func() { stops++ }, journal.sink(), Sink{W: stdout})
+	require.NoError(t, w.Write(&Line{Key: "user_1", Line: 1, ID: "sit_1"}))
+	assert.ErrorIs(t, w.Write(&Line{Key: "user_2", Line: 2, ID: "sit_2"}), syscall.EPIPE)
+	assert.ErrorIs(t, w.Write(&Line{Key: "user_3", Line: 3, Sending: true}), syscall.EPIPE)
+	assert.ErrorIs(t, w.Write(&Line{Key: "user_3", Line: 3, ID: "sit_3"}), syscall.EPIPE)
+	assert.ErrorIs(t, w.Durable(), syscall.EPIPE, "the first failure")
+	assert.Equal(t, 1, stops)
+	assert.Equal(t, 2, stdout.tries, "one line written, one failed, nothing tried after")
+	var ids []string
+	for _, e := range journal.events {
+		if strings.Contains(e, `"id":"`) {
+			ids = append(ids, e[strings.Index(e, `"id":"`)+6:][:5])
+		}
+	}
+	assert.Equal(t, []string{"sit_1", "sit_2", "sit_3"}, ids, "the journal has every line")
+	assert.True(t, journal.syncedAfter(`{"seq":3,"user_id":"user_3","line":3,"sending":true}`), "the intent is synced")
+	lost, _ := w.Failure()
+	assert.Equal(t, []Line{{Key: "user_2", ID: "sit_2"}, {Key: "user_3", ID: "sit_3"}}, lost, "what stdout lacks")
+}
+
+// closingWriter takes writes, then fails every one with EPIPE, as a pipe
+// whose reader left.
+type closingWriter struct{ writes, tries int }
+
+func (c *closingWriter) Write(p []byte) (int, error) {
+	c.tries++
+	if c.tries > c.writes {
+		return 0, syscall.EPIPE
+	}
+	return len(p), nil
+}

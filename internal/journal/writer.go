@@ -10,9 +10,11 @@ import (
 // each line in one write per sink, nothing buffered in the process, so that
 // however the process ends, every line it finished is in the output. A
 // line that says a call is about to be sent is durable in every sink that
-// syncs before Write returns. After a failed write or sync it writes
-// nothing more, calls stop once, and keeps the lines with an ID (a
-// credential made) that could not be written, to be listed by the caller.
+// syncs before Write returns. A sink whose write or sync fails gets nothing
+// more, and the first failure calls stop; the other sinks still get every
+// line, so that the calls in flight when stdout closed are in the journal.
+// The lines with an ID (a credential made) written after a failure, which
+// the failed sink lacks, are kept, to be listed by the caller.
 type Writer struct {
 	codec codec
 	sinks []sink
@@ -47,8 +49,9 @@ func OutputSink(w io.Writer) Sink {
 }
 
 type sink struct {
-	w    io.Writer
-	sync *syncer // nil: not synced
+	w      io.Writer
+	sync   *syncer // nil: not synced
+	failed bool    // a write or sync failed: it gets nothing more (under Writer.mu)
 }
 
 // NewWriter writes lines keyed by h.Key to sinks; stop is called once, at
@@ -78,15 +81,17 @@ func (w *Writer) Write(l *Line) error {
 		return err
 	}
 	b = append(b, '\n')
-	if w.err == nil {
-		for i, s := range w.sinks {
-			if _, err := s.w.Write(b); err != nil {
-				w.failLocked(err)
-				break
-			}
-			if s.sync != nil {
-				written[i] = s.sync.wrote()
-			}
+	for i := range w.sinks {
+		s := &w.sinks[i]
+		if s.failed {
+			continue
+		}
+		if _, err := s.w.Write(b); err != nil {
+			w.failSinkLocked(i, err)
+			continue
+		}
+		if s.sync != nil {
+			written[i] = s.sync.wrote()
 		}
 	}
 	w.mu.Unlock()
@@ -103,22 +108,25 @@ func (w *Writer) Write(l *Line) error {
 
 // syncUpTo waits until write written[i] of each sink i is durable.
 func (w *Writer) syncUpTo(written []uint64) {
-	for i, s := range w.sinks {
-		if s.sync != nil && written[i] > 0 {
-			if err := s.sync.wait(written[i]); err != nil {
-				w.fail(err)
+	for i := range w.sinks {
+		if sy := w.sinks[i].sync; sy != nil && written[i] > 0 { // sync is set once; failed is read under the lock
+			if err := sy.wait(written[i]); err != nil {
+				w.failSink(i, err)
 			}
 		}
 	}
 }
 
-func (w *Writer) fail(err error) {
+func (w *Writer) failSink(i int, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.failLocked(err)
+	w.failSinkLocked(i, err)
 }
 
-func (w *Writer) failLocked(err error) {
+// failSinkLocked gives sink i nothing more, and stops the run at the
+// first failure.
+func (w *Writer) failSinkLocked(i int, err error) {
+	w.sinks[i].failed = true
 	if w.err == nil {
 		w.err = err
 		w.stop()
@@ -128,10 +136,10 @@ func (w *Writer) failLocked(err error) {
 // Durable makes every line written so far durable, or returns the error
 // that stopped the output.
 func (w *Writer) Durable() error {
-	for _, s := range w.sinks {
-		if s.sync != nil {
-			if err := s.sync.all(); err != nil {
-				w.fail(err)
+	for i := range w.sinks {
+		if sy := w.sinks[i].sync; sy != nil {
+			if err := sy.all(); err != nil {
+				w.failSink(i, err)
 			}
 		}
 	}
