@@ -133,7 +133,7 @@ func (f *Fake) SignInToken(id string) (client.SignInToken, bool) {
 	if !ok {
 		return client.SignInToken{}, false
 	}
-	return client.SignInToken(t.SignInToken), true
+	return t.SignInToken, true
 }
 
 // SignInTokens returns every sign-in token the fake holds, in no
@@ -143,7 +143,7 @@ func (f *Fake) SignInTokens() []client.SignInToken {
 	defer f.mu.Unlock()
 	out := make([]client.SignInToken, 0, len(f.tokens))
 	for _, t := range f.tokens {
-		out = append(out, client.SignInToken(t.SignInToken))
+		out = append(out, t.SignInToken)
 	}
 	return out
 }

@@ -105,6 +105,59 @@ func (c *Client) CloseIdleConnections() {
 	}
 }
 
+// addServices gives c its services, one per resource of openapi.yaml.
+func (c *Client) addServices() {
+	c.SignInTokens = newSignInTokensService(c)
+}
+
+// respond is a resource's call: it makes one call of op with p, whose
+// answer must be for ask (see operation), and returns the response that
+// fill makes of the HTTP response and the model. The response, the model
+// and the request the response keeps are one allocation. prepErr is the
+// error of gen's Prepare function that made p: with one, nothing is sent.
+func respond[M, R any](ctx context.Context, c *Client, op *operation[M], p gen.Call, prepErr error, ask string,
+	fill func(*R, *http.Response, *M)) (*R, error) {
+	if prepErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, prepErr)
+	}
+	r := new(struct {
+		res R
+		m   M
+		req http.Request
+	})
+	rsp, err := call(ctx, c, op, p, ask, &r.m, &r.req)
+	if err != nil {
+		return nil, err
+	}
+	fill(&r.res, rsp, &r.m)
+	return &r.res, nil
+}
+
+// answerIs is the check of a success answer (see operation) for a model
+// named object: it must be one (is), have an ID, and be what was asked for
+// (match); mismatch says what it is instead, such as "for another user".
+func answerIs(object string, is bool, id string, match bool, mismatch string) error {
+	switch {
+	case !is:
+		return fmt.Errorf("the answer is not a %s", object)
+	case id == "":
+		return fmt.Errorf("the %s has no id", object)
+	case !match:
+		return fmt.Errorf("the %s is %s than the one asked for", object, mismatch)
+	}
+	return nil
+}
+
+// logResponse is what log/slog records of a response: its status, its
+// media type and, under name, its model m, printed as m's LogValue has it.
+func logResponse[M slog.LogValuer](status int, contentType, name string, m *M) slog.Value {
+	attrs := []slog.Attr{slog.Int("status_code", status), slog.String("content_type", contentType)}
+	if m != nil {
+		attrs = append(attrs, slog.Any(name, (*m).LogValue()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // call sends p, a call of op whose inputs gen checked, until its answer is
 // final, and maps that answer (errors.go) to the model, decoded into dst
 // and checked against ask, or to a typed error. The response keeps, as its

@@ -412,6 +412,9 @@ func oneLine(s string) string {
 	return s
 }
 
+// redacted is what stands for the key in text from outside.
+const redacted = "[redacted]"
+
 // keyRedactor returns the function that replaces the secret key in text
 // from outside, such as a server that echoes the Authorization it got. The
 // key lives only in the closure: fmt never prints what a func holds.

@@ -81,7 +81,7 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.SignInTokens = newSignInTokensService(c)
+	c.addServices()
 	return c, nil
 }
 

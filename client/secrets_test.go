@@ -41,12 +41,14 @@ func TestSignInToken_printingRedacts(t *testing.T) {
 		assert.NotContains(t, s, tokenValue)
 		assert.NotContains(t, s, "eyJ")
 	}
-	assert.Equal(t, "{Object:sign_in_token ID:sit_2aBcD Status:pending UserID:user_12345 Token:[redacted] "+
-		"URL:https://accounts.example.com/v1/tickets/accept?[redacted] CreatedAt:1609459200 UpdatedAt:1609459200}", tok.String())
+	assert.Equal(t, "{CreatedAt:1609459200 ID:sit_2aBcD Object:sign_in_token Status:pending Token:[redacted] "+
+		"UpdatedAt:1609459200 URL:https://accounts.example.com/v1/tickets/accept?[redacted] UserID:user_12345}", tok.String())
 	assert.Contains(t, buf.String(), `"url":"https://accounts.example.com/v1/tickets/accept?[redacted]"`)
 }
 
-func TestRedactURL(t *testing.T) {
+// A URL marked x-secret: query prints where it leads, never its query or
+// fragment.
+func TestSignInToken_urlRedacted(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
 		"https://a.example.com/v1/tickets/accept?ticket=abc": "https://a.example.com/v1/tickets/accept?[redacted]",
@@ -57,9 +59,23 @@ func TestRedactURL(t *testing.T) {
 		"%zz":                                                "[redacted]",
 	}
 	for in, want := range tests {
-		assert.Equal(t, want, redactURL(&in), in)
+		assert.Contains(t, SignInToken{URL: &in}.String(), " URL:"+want+" ", in)
+		assert.Equal(t, want, logged(t, SignInToken{URL: &in}, "url"), in)
 	}
-	assert.Equal(t, "<nil>", redactURL(nil))
+	assert.Contains(t, SignInToken{}.String(), " URL:<nil> ")
+	assert.Equal(t, "<nil>", logged(t, SignInToken{}, "url"))
+}
+
+// logged is the value log/slog records under key for v.
+func logged(t *testing.T, v slog.LogValuer, key string) string {
+	t.Helper()
+	for _, a := range v.LogValue().Group() {
+		if a.Key == key {
+			return a.Value.String()
+		}
+	}
+	t.Fatalf("no %q in the record", key)
+	return ""
 }
 
 // The logger writes one record per attempt, with what an operator needs and

@@ -427,11 +427,11 @@ func TestSignInTokensService_answerMustMatchCall(t *testing.T) {
 		op                  gen.Operation
 		maybeCreated        bool
 	}{
-		{"create for another user", other, "the token is for another user than the one asked for", gen.CreateSignInTokenOperation(), true},
+		{"create for another user", other, "the sign-in token is for another user than the one asked for", gen.CreateSignInTokenOperation(), true},
 		{"create of another object", strings.Replace(tokenJSON, `"sign_in_token"`, `"invitation"`, 1),
 			"the answer is not a sign-in token", gen.CreateSignInTokenOperation(), true},
 		{"revoke of another token", strings.Replace(revokedJSON, `"sit_2aBcD"`, `"sit_other"`, 1),
-			"the token is another than the one asked for", gen.RevokeSignInTokenOperation(), false},
+			"the sign-in token is another token than the one asked for", gen.RevokeSignInTokenOperation(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -123,6 +125,38 @@ type ResourceNotFound = ClerkErrors
 
 // UnprocessableEntity defines model for UnprocessableEntity.
 type UnprocessableEntity = ClerkErrors
+
+// String returns the SignInToken as fmt's %+v prints a struct, its secret fields
+// (x-secret in openapi.yaml) redacted.
+func (m SignInToken) String() string {
+	return fmt.Sprintf("{CreatedAt:%v ID:%v Object:%v Status:%v Token:%v UpdatedAt:%v URL:%v UserID:%v}", m.CreatedAt, m.ID, m.Object, m.Status, redactWhole(m.Token), m.UpdatedAt, redactQuery(m.URL), m.UserID)
+}
+
+// GoString is String for %#v.
+func (m SignInToken) GoString() string { return "gen.SignInToken" + m.String() }
+
+// LogValue is what log/slog records of a SignInToken: its fields under their JSON
+// names, its secret fields (x-secret in openapi.yaml) redacted.
+func (m SignInToken) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("created_at", m.CreatedAt),
+		slog.Any("id", m.ID),
+		slog.Any("object", m.Object),
+		slog.Any("status", m.Status),
+		slog.Any("token", redactWhole(m.Token)),
+		slog.Any("updated_at", m.UpdatedAt),
+		slog.Any("url", redactQuery(m.URL)),
+		slog.Any("user_id", m.UserID),
+	)
+}
+
+// Created returns CreatedAt, in Unix milliseconds (x-unix-millis in
+// openapi.yaml), as a time.
+func (m SignInToken) Created() time.Time { return time.UnixMilli(m.CreatedAt) }
+
+// Updated returns UpdatedAt, in Unix milliseconds (x-unix-millis in
+// openapi.yaml), as a time.
+func (m SignInToken) Updated() time.Time { return time.UnixMilli(m.UpdatedAt) }
 
 // CreateSignInTokenJSONBody defines parameters for CreateSignInToken.
 type CreateSignInTokenJSONBody struct {
@@ -500,6 +534,51 @@ func expandPath(base, path string, params ...string) string {
 		path = before + p + after
 	}
 	return base + path
+}
+
+// redacted is what printing a model shows of a secret value.
+const redacted = "[redacted]"
+
+// redactWhole is what printing a model shows of a field marked x-secret:
+// true: "[redacted]", or "<nil>" when it is absent.
+func redactWhole(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return redacted
+}
+
+// redactQuery is what printing a model shows of a URL marked x-secret:
+// query: its scheme, host and path, which say where it leads, with its
+// query and fragment, which carry the secret, redacted; "<nil>" when it is
+// absent.
+func redactQuery(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	u, err := url.Parse(*p)
+	if err != nil || u.Opaque != "" || u.User != nil {
+		return redacted
+	}
+	hasQuery, hasFragment := u.RawQuery != "" || u.ForceQuery, u.Fragment != ""
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	s := u.String()
+	if hasQuery {
+		s += "?" + redacted
+	}
+	if hasFragment {
+		s += "#" + redacted
+	}
+	return s
+}
+
+// valueOf is what printing a model shows of an optional field: its value,
+// or nil (printed "<nil>") when it is absent.
+func valueOf[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // CreateSignInTokenOperation is CreateSignInToken as openapi.yaml describes it.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/clerkgo/signintokens/client"
-	"github.com/clerkgo/signintokens/gen"
 	"github.com/clerkgo/signintokens/internal/bulk"
 	"github.com/clerkgo/signintokens/internal/journal"
 )
@@ -184,7 +183,7 @@ func (c cli) printToken(verb string, tok *client.SignInToken, asJSON, showToken 
 	case tok == nil:
 		fmt.Fprintf(&b, "%s (the answer held no token)\n", verb)
 	case asJSON:
-		out := gen.SignInToken(*tok)
+		out := *tok
 		if !showToken {
 			out.Token = nil
 		}

@@ -1,7 +1,8 @@
 // Command apicheck lists the exported API of the module's public packages,
 // one line per name (functions, methods, types, constants, variables, and
 // the fields of exported struct types, through aliases too, so that a type
-// client re-exports from gen shows the fields openapi.yaml gives it), and
+// client re-exports from gen shows the fields and methods openapi.yaml
+// gives it), and
 // compares it with the baseline recorded in api/. A line of the baseline
 // that is missing, a name removed or a signature changed, fails; a new
 // line is reported, to be recorded. A breaking change is thus a deliberate
@@ -149,7 +150,8 @@ func apiLines(pkg *types.Package) []string {
 }
 
 // typeLines lists a type's exported fields (through an alias, the aliased
-// type's) and its declared exported methods (an interface's, all of them).
+// type's) and its declared exported methods (an interface's, all of them;
+// through an alias of another package's type, that type's).
 func typeLines(tn *types.TypeName, qual types.Qualifier) []string {
 	var lines []string
 	t := types.Unalias(tn.Type())
@@ -161,12 +163,17 @@ func typeLines(tn *types.TypeName, qual types.Qualifier) []string {
 		}
 	}
 	named, ok := t.(*types.Named)
-	if tn.IsAlias() || !ok {
-		return lines // an aliased type's methods are its own package's
+	if !ok || tn.IsAlias() && named.Obj().Pkg() == tn.Pkg() {
+		return lines // an alias within the package: the type has its own lines
 	}
 	for m := range named.Methods() {
 		if m.Exported() {
-			lines = append(lines, objectString(m, qual))
+			// Through an alias of another package's type (client.SignInToken
+			// = gen.SignInToken), its methods are this package's API too,
+			// listed under the alias's name.
+			recv := types.TypeString(m.Type().(*types.Signature).Recv().Type(), qual)
+			as := strings.Replace(recv, types.TypeString(named, qual), tn.Name(), 1)
+			lines = append(lines, strings.Replace(objectString(m, qual), "func ("+recv+")", "func ("+as+")", 1))
 		}
 	}
 	if iface, ok := named.Underlying().(*types.Interface); ok {

@@ -6,13 +6,17 @@
 // operationId; string path parameters, each one path segment; a JSON body
 // or none; and answers whose JSON schema is a named schema
 // (#/components/schemas/...), which is how client tells a success model
-// from Clerk's errors.
+// from Clerk's errors. It also refuses a model's property marked for
+// templates/typedef.tmpl that the template cannot print or convert: x-secret
+// other than true or query, or on a property that is not a string, and
+// x-unix-millis that is not a method name or on one that is not an integer.
 //
 //	go run ./internal/speccheck openapi.yaml
 package main
 
 import (
 	"fmt"
+	"go/token"
 	"os"
 	"slices"
 	"strings"
@@ -56,8 +60,46 @@ func check(path string) ([]string, error) {
 			}
 		}
 	}
+	for name, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		for prop, pref := range ref.Value.Properties {
+			for _, why := range propertyRefusals(pref.Value) {
+				problems = append(problems, fmt.Sprintf("schema %s, property %s: %s", name, prop, why))
+			}
+		}
+	}
 	slices.Sort(problems)
 	return problems, nil
+}
+
+// propertyRefusals says what of a model's property templates/typedef.tmpl
+// cannot do.
+func propertyRefusals(p *openapi3.Schema) []string {
+	var why []string
+	if p == nil {
+		return nil
+	}
+	if v, ok := p.Extensions["x-secret"]; ok {
+		if v != true && v != "query" {
+			why = append(why, fmt.Sprintf("x-secret is %v: it is true (the whole value) or query (a URL's query "+
+				"and fragment)", v))
+		}
+		if !p.Type.Is(openapi3.TypeString) {
+			why = append(why, "x-secret is on a property that is not a string: the template redacts strings only")
+		}
+	}
+	if v, ok := p.Extensions["x-unix-millis"]; ok {
+		if name, _ := v.(string); !token.IsIdentifier(name) || !token.IsExported(name) {
+			why = append(why, fmt.Sprintf("x-unix-millis is %v: it names the exported method that returns the "+
+				"time, such as Created", v))
+		}
+		if !p.Type.Is(openapi3.TypeInteger) {
+			why = append(why, "x-unix-millis is on a property that is not an integer")
+		}
+	}
+	return why
 }
 
 // refusals says what of op the template cannot do.

@@ -21,10 +21,23 @@ func TestCheck(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "openapi.yaml"))
 	require.NoError(t, err)
 	tests := []struct {
-		name, paths string
-		want        []string
+		name, paths, schemas string
+		want                 []string
 	}{
-		{"openapi.yaml itself", "", nil},
+		{"openapi.yaml itself", "", "", nil},
+		{"marks typedef.tmpl cannot follow", "", `
+    ScratchExample:
+      type: object
+      properties:
+        a: {type: integer, x-secret: true}
+        b: {type: string, x-secret: yes please}
+        c: {type: string, x-unix-millis: Created}
+        d: {type: integer, x-unix-millis: created}`, []string{
+			"schema ScratchExample, property a: x-secret is on a property that is not a string",
+			"schema ScratchExample, property b: x-secret is yes please: it is true",
+			"schema ScratchExample, property c: x-unix-millis is on a property that is not an integer",
+			"schema ScratchExample, property d: x-unix-millis is created: it names the exported method",
+		}},
 		{"a GET with a query parameter", `
   /scratch_examples:
     get:
@@ -39,7 +52,7 @@ func TestCheck(t *testing.T) {
           content:
             application/json:
               schema: {$ref: "#/components/schemas/SignInToken"}
-`, []string{`get /scratch_examples (ListScratchExamples): it has a query parameter, "status"`}},
+`, "", []string{`get /scratch_examples (ListScratchExamples): it has a query parameter, "status"`}},
 		{"an inline allOf answer", `
   /scratch_examples/{scratch_example_id}/revoke:
     post:
@@ -58,12 +71,13 @@ func TestCheck(t *testing.T) {
               schema:
                 allOf:
                   - {$ref: "#/components/schemas/SignInToken"}
-`, []string{"post /scratch_examples/{scratch_example_id}/revoke (RevokeScratchExample): its 200 answer's schema is given inline"}},
+`, "", []string{"post /scratch_examples/{scratch_example_id}/revoke (RevokeScratchExample): its 200 answer's schema is given inline"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			scratch := strings.Replace(string(doc), "\npaths:\n", "\npaths:"+tt.paths+"\n", 1)
+			scratch = strings.Replace(scratch, "\n  schemas:\n", "\n  schemas:"+tt.schemas+"\n", 1)
 			path := filepath.Join(t.TempDir(), "openapi.yaml")
 			require.NoError(t, os.WriteFile(path, []byte(scratch), 0o600))
 			problems, err := check(path)
