@@ -127,6 +127,8 @@ func TestClient_marshalJSON(t *testing.T) {
 
 // An attempt gets a timer of its own only when the client's timeout ends
 // before the caller's deadline; otherwise the caller's context bounds it.
+// Over a doer that is not Go's transport, a bound attempt's context is a
+// deadlineContext, which closes the body being read when it ends.
 func TestCaller_attemptContext(t *testing.T) {
 	t.Parallel()
 	soon, cancelSoon := context.WithTimeout(context.Background(), time.Second)
@@ -135,24 +137,41 @@ func TestCaller_attemptContext(t *testing.T) {
 	defer cancelLate()
 	tests := []struct {
 		name     string
+		goDoer   bool
 		timeout  time.Duration
 		ctx      context.Context
 		ownTimer bool
 	}{
-		{"no deadline", 10 * time.Second, context.Background(), true},
-		{"caller's deadline later", 10 * time.Second, late, true},
-		{"caller's deadline sooner", 10 * time.Second, soon, false},
-		{"no timeout", 0, context.Background(), false},
+		{"no deadline", true, 10 * time.Second, context.Background(), true},
+		{"caller's deadline later", true, 10 * time.Second, late, true},
+		{"caller's deadline sooner", true, 10 * time.Second, soon, false},
+		{"no timeout", true, 0, context.Background(), false},
+		{"other doer, no deadline", false, 10 * time.Second, context.Background(), true},
+		{"other doer, caller's deadline later", false, 10 * time.Second, late, true},
+		{"other doer, caller's deadline sooner", false, 10 * time.Second, soon, false},
+		{"other doer, no timeout", false, 0, context.Background(), false},
+		{"other doer, no timeout, caller's deadline", false, 0, late, false},
 	}
 	for _, tt := range tests {
-		c := &Client{timeout: tt.timeout}
+		c := &Client{timeout: tt.timeout, goDoer: tt.goDoer}
 		ctx, cancel := c.attemptContext(tt.ctx)
-		assert.Equal(t, tt.ownTimer, ctx != tt.ctx, tt.name)
-		assert.Equal(t, tt.ownTimer, cancel != nil, tt.name)
-		if cancel != nil {
+		_, watched := ctx.(*deadlineContext)
+		_, bound := tt.ctx.Deadline()
+		assert.Equal(t, !tt.goDoer && (tt.ownTimer || bound), watched, tt.name)
+		assert.Equal(t, tt.ownTimer || watched, cancel != nil, tt.name)
+		if !tt.ownTimer {
+			if !watched {
+				assert.Equal(t, tt.ctx, ctx, tt.name)
+			}
+			want, _ := tt.ctx.Deadline()
+			got, _ := ctx.Deadline()
+			assert.Equal(t, want, got, tt.name)
+		} else {
 			d, ok := ctx.Deadline()
 			require.True(t, ok, tt.name)
 			assert.WithinDuration(t, time.Now().Add(tt.timeout), d, time.Minute, tt.name)
+		}
+		if cancel != nil {
 			cancel()
 		}
 	}

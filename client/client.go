@@ -414,22 +414,29 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 		// and a 3XX's is not an answer: close them unread.
 		rsp.Body.Close()
 	} else {
-		a.body, a.readErr = readBody(ctx, rsp, !c.goDoer)
+		a.body, a.readErr = readBody(ctx, rsp)
 	}
 	rsp.Body = http.NoBody
 	return a, nil
 }
 
 // attemptContext bounds one attempt by the client's timeout. When the
-// caller's deadline ends first, it is bound enough: no timer is made.
+// caller's deadline ends first, it is bound enough: no timer is made. Over a
+// doer that is not Go's transport, the attempt's context is a
+// deadlineContext, which also closes the body being read when it ends.
 func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.timeout <= 0 {
-		return ctx, nil
+	timeout := c.timeout
+	d, bound := ctx.Deadline()
+	if timeout > 0 && bound && time.Until(d) <= timeout {
+		timeout = 0
 	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
+	switch {
+	case timeout <= 0 && (c.goDoer || !bound):
 		return ctx, nil
+	case c.goDoer:
+		return context.WithTimeout(ctx, timeout)
 	}
-	return context.WithTimeout(ctx, c.timeout)
+	return newDeadlineContext(ctx, timeout)
 }
 
 // newRequest makes the request of one attempt, for its ctx, and sets the
@@ -633,20 +640,19 @@ func hasBody(status int) bool {
 // it, so that a body over the cap can be told apart from one exactly at it.
 // net/http's transport ends a body's Read when the request's context ends;
 // another doer's body may not, and a blocked Read ends only when its body
-// closes: with watch set, the body is closed at ctx's deadline.
-func readBody(ctx context.Context, rsp *http.Response, watch bool) ([]byte, error) {
-	body := rsp.Body // the timer's own: attempt replaces rsp.Body once read
+// closes: a deadlineContext closes it when it ends.
+func readBody(ctx context.Context, rsp *http.Response) ([]byte, error) {
+	body := rsp.Body // the context's own: attempt replaces rsp.Body once read
 	defer body.Close()
-	var watcher *time.Timer
-	if deadline, ok := ctx.Deadline(); ok && watch {
-		watcher = time.AfterFunc(time.Until(deadline), func() { body.Close() })
+	dc, _ := ctx.(*deadlineContext)
+	if dc != nil {
+		dc.watch(body)
 	}
 	buf, err := readAtMost(rsp)
-	switch {
-	case watcher != nil && !watcher.Stop() && err != nil:
-		// The deadline closed the body, maybe before ctx's own timer ended ctx.
-		err = context.DeadlineExceeded
-	case err != nil && ctx.Err() != nil:
+	if dc != nil {
+		dc.watch(nil)
+	}
+	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	return buf, err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -109,5 +110,135 @@ func watchdog(t *testing.T, done <-chan error) error {
 	case <-time.After(time.Minute):
 		t.Fatal("the call did not end within a minute of its deadline")
 		return nil
+	}
+}
+
+// ctxView is what a user of a context can see of it, and of the contexts
+// made from it, after something ended it (or nothing did).
+type ctxView struct {
+	Deadline             time.Duration // from the start; 0 for none
+	Err, Cause           error
+	Done                 bool
+	UnaskedDone          bool  // Done of a context nobody asked before it ended
+	ChildErr, ChildCause error // of context.WithCancel's child of it
+	AfterFuncRan         bool  // context.AfterFunc's f, given before it ended
+	AfterFuncLate        bool  // context.AfterFunc's f, given after it ended
+	StopAfterEnd         bool  // what the first AfterFunc's stop said after the end
+	Value                any
+}
+
+// viewContext makes a context with mk under a parent that ends after
+// parentTimeout, ends it with end, and reports what it shows. It runs in
+// fake time.
+func viewContext(t *testing.T, parentTimeout time.Duration, parentCause error,
+	mk func(context.Context) (context.Context, context.CancelFunc), end string) ctxView {
+	var v ctxView
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		parent, cancelParent := context.WithCancelCause(context.WithValue(context.Background(), ctxView{}, "kept"))
+		if parentTimeout > 0 {
+			var cancelTimeout context.CancelFunc
+			parent, cancelTimeout = context.WithTimeout(parent, parentTimeout)
+			defer cancelTimeout()
+		}
+		ctx, release := mk(parent)
+		unasked, releaseUnasked := mk(parent)
+		child, cancelChild := context.WithCancel(ctx)
+		defer cancelChild()
+		ran := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() { close(ran) })
+		switch end {
+		case "deadline passes":
+			time.Sleep(time.Hour)
+		case "parent ends":
+			cancelParent(parentCause)
+		case "released":
+			release()
+			releaseUnasked()
+		}
+		synctest.Wait()
+		late := make(chan struct{})
+		afterFunc(ctx, func() { close(late) })
+		synctest.Wait()
+		if d, ok := ctx.Deadline(); ok {
+			v.Deadline = d.Sub(start)
+		}
+		v.Err, v.Cause, v.Value = ctx.Err(), context.Cause(ctx), ctx.Value(ctxView{})
+		v.ChildErr, v.ChildCause = child.Err(), context.Cause(child)
+		v.UnaskedDone = isClosed(unasked.Done())
+		v.Done, v.AfterFuncRan, v.AfterFuncLate = isClosed(ctx.Done()), isClosed(ran), isClosed(late)
+		v.StopAfterEnd = stop()
+		release()
+		releaseUnasked()
+		cancelParent(nil)
+	})
+	return v
+}
+
+// afterFunc is context.AfterFunc, or the context's own AfterFunc method
+// when it has one: context.AfterFunc calls that only while the context has
+// not ended.
+func afterFunc(ctx context.Context, f func()) {
+	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+		a.AfterFunc(f)
+		return
+	}
+	context.AfterFunc(ctx, f)
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// An attempt's deadlineContext shows its users what the standard library's
+// contexts it stands in for show: context.WithTimeout's, or, bound by the
+// parent's deadline, context.WithCancel's. The same Deadline, Err, Cause,
+// Done and Value, and the same for a context made from it and for
+// context.AfterFunc, whether its deadline passes, its parent ends, it is
+// released, or nothing ends it.
+func TestDeadlineContext_showsWhatStandardContextsShow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		parentTimeout time.Duration
+		model         func(context.Context) (context.Context, context.CancelFunc)
+		timeout       time.Duration
+	}{
+		{"own timeout", 0,
+			func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(ctx, time.Minute)
+			},
+			time.Minute},
+		{"own timeout, parent's deadline later", 2 * time.Minute,
+			func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(ctx, time.Minute)
+			},
+			time.Minute},
+		{"parent's deadline", time.Minute, context.WithCancel, 0},
+	}
+	for _, tt := range tests {
+		for _, end := range []string{"deadline passes", "parent ends", "released", "nothing"} {
+			for _, cause := range []error{nil, errors.New("the caller's own reason")} {
+				name := tt.name + "/" + end
+				if cause != nil {
+					name += "/with cause"
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					want := viewContext(t, tt.parentTimeout, cause, tt.model, end)
+					got := viewContext(t, tt.parentTimeout, cause,
+						func(ctx context.Context) (context.Context, context.CancelFunc) {
+							return newDeadlineContext(ctx, tt.timeout)
+						}, end)
+					require.NotZero(t, want.Deadline, "the model has a deadline")
+					assert.Equal(t, want, got)
+				})
+			}
+		}
 	}
 }

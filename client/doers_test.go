@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -159,6 +160,50 @@ type stallingDoer struct{}
 func (stallingDoer) Do(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
 		Body: &stalledBody{closed: make(chan struct{})}, Request: req}, nil
+}
+
+// A body that ignores its context is also closed when the caller cancels
+// while it is read: the call ends with context.Canceled and the status, in
+// fake time, before any deadline. (Were the body closed only at the
+// deadline, the call would end an hour later, with DeadlineExceeded.)
+func TestClient_cancelClosesBodyThatIgnoresContext(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		deadline time.Duration // the caller's; 0 for none
+	}{
+		{"WithTimeout bounds the attempt", 0},
+		{"the caller's deadline bounds it", time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c, err := New(WithSecretKey(testKey), WithServerURL("https://api.clerk.test/v1"), WithHTTPClient(stallingDoer{}),
+					WithTimeout(time.Hour), WithRetryPolicy(RetryPolicy{}))
+				require.NoError(t, err)
+				ctx, cancel := context.WithCancel(context.Background())
+				if tt.deadline > 0 {
+					ctx, cancel = context.WithTimeout(context.Background(), tt.deadline)
+				}
+				start := time.Now()
+				done := make(chan error, 1)
+				go func() {
+					_, err := c.SignInTokens.Create(ctx, CreateSignInTokenRequest{UserID: "user_12345"})
+					done <- err
+				}()
+				synctest.Wait() // the call is reading the body
+				cancel()
+				err = <-done
+				assert.Zero(t, time.Since(start), "the call ended when the caller cancelled")
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, 200, ae.StatusCode)
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.ErrorIs(t, err, ErrMaybeCreated, "a 200 whose body was lost")
+			})
+		})
+	}
 }
 
 // A body that ignores its context is closed at the attempt's deadline, so a

@@ -290,9 +290,12 @@ func WithServerURL(serverURL string) Option {
 // An *http.Client is used through a shallow copy that never follows a
 // redirect (a 3XX is the answer, its Location dropped); the copy shares its
 // transport. Another doer is used as it is: the SDK cannot stop it from
-// following a redirect, takes its answer as the answer unless it names a
-// request with another method, and closes a response body at the attempt's
-// deadline in case it ignores its context. New refuses a nil *http.Client.
+// following a redirect, and takes its answer as the answer unless it names a
+// request with another method. Over anything but Go's own transport (another
+// doer, or an *http.Client over a RoundTripper of one's own), a response
+// body being read is closed when the attempt's context ends (its deadline,
+// or the caller's context ending), in case the body ignores that context.
+// New refuses a nil *http.Client.
 // Default: an http.Client that never follows a redirect, over a clone of
 // Go's default transport that keeps DefaultMaxIdleConnsPerHost idle
 // connections.
