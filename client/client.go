@@ -176,7 +176,8 @@ func call[T any](ctx context.Context, c *Client, op *operation[T], p gen.Call, a
 	}
 	o := origin{
 		method:       a.req.Method,
-		path:         strings.TrimPrefix(a.req.URL.EscapedPath(), c.basePath),
+		sent:         a.req.URL,
+		basePath:     c.basePath,
 		maybeCreated: op.CreatesCredential && !a.notSent && !a.notProcessed,
 		credential:   op.Credential,
 		redact:       c.redact,

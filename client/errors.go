@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -189,7 +190,11 @@ type ClerkErrors struct {
 // origin names the call an error comes from, and cleans what the server
 // said before it is kept in the error.
 type origin struct {
-	method, path string
+	method string
+	// sent is the URL of the request sent, under the server URL's basePath;
+	// nil when nothing was sent, and path is the call's own.
+	sent           *url.URL
+	basePath, path string
 	// maybeCreated is set for a create whose request left: an answer other
 	// than a refusal (4XX) leaves it unknown whether a token was made.
 	maybeCreated bool
@@ -198,6 +203,16 @@ type origin struct {
 	credential string
 	// redact replaces the secret key in text from outside.
 	redact func(string) string
+}
+
+// where is the path an error names: the sent request's, under the server
+// URL's path, or the call's own when nothing was sent. It is worked out only
+// for an error.
+func (o *origin) where() string {
+	if o.sent != nil {
+		return strings.TrimPrefix(o.sent.EscapedPath(), o.basePath)
+	}
+	return o.path
 }
 
 // mayHaveCreated reports whether an answer with this status leaves a create
@@ -214,7 +229,7 @@ func newClerkErrors(a *answer, o *origin, ce *gen.ClerkErrors) *ClerkErrors {
 		TraceID:      traceID(a, ce, o.redact),
 		RawResponse:  a.rsp,
 		method:       o.method,
-		path:         o.path,
+		path:         o.where(),
 		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
 		credential:   o.credential,
 	}
@@ -299,7 +314,7 @@ func newAPIError(a *answer, o *origin, msg string, err error) *APIError {
 		RawResponse:  a.rsp,
 		RetryAfter:   a.retryAfter,
 		method:       o.method,
-		path:         o.path,
+		path:         o.where(),
 		err:          err,
 		maybeCreated: o.mayHaveCreated(a.rsp.StatusCode),
 		credential:   o.credential,
@@ -497,7 +512,7 @@ type requestError struct {
 // newRequestError is the error of a call that ended without an answer:
 // what says why, after the call's name and what, such as "not sent: ".
 func newRequestError(o *origin, what string, err error) *requestError {
-	msg := fmt.Sprintf("clerk: %s %s: %s%s", o.method, o.path, what, oneLine(o.redact(err.Error())))
+	msg := fmt.Sprintf("clerk: %s %s: %s%s", o.method, o.where(), what, oneLine(o.redact(err.Error())))
 	if o.maybeCreated {
 		msg += maybeCreatedNote(o.credential)
 	}
