@@ -154,11 +154,11 @@ func TestCaller_attemptContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := &Client{timeout: tt.timeout, goDoer: tt.goDoer}
-		ctx, cancel := c.attemptContext(tt.ctx)
+		ctx, own := c.attemptContext(tt.ctx)
 		_, watched := ctx.(*deadlineContext)
 		_, bound := tt.ctx.Deadline()
 		assert.Equal(t, !tt.goDoer && (tt.ownTimer || bound), watched, tt.name)
-		assert.Equal(t, tt.ownTimer || watched, cancel != nil, tt.name)
+		assert.Equal(t, tt.ownTimer || watched, own.made(), tt.name)
 		if !tt.ownTimer {
 			if !watched {
 				assert.Equal(t, tt.ctx, ctx, tt.name)
@@ -171,8 +171,6 @@ func TestCaller_attemptContext(t *testing.T) {
 			require.True(t, ok, tt.name)
 			assert.WithinDuration(t, time.Now().Add(tt.timeout), d, time.Minute, tt.name)
 		}
-		if cancel != nil {
-			cancel()
-		}
+		own.release()
 	}
 }

@@ -373,22 +373,20 @@ type answer struct {
 // A failure while reading the body is the answer's readErr, so that the
 // status code is kept.
 func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (answer, error) {
-	var cancel context.CancelFunc
+	var own ownContext
 	if c.sendHook == nil {
-		ctx, cancel = c.attemptContext(ctx)
+		ctx, own = c.attemptContext(ctx)
 	}
 	req, body, err := newRequest(ctx, c, op, p)
 	if err == nil && c.sendHook != nil {
 		// The attempt's timeout measures the request, from after the hook.
 		if err = c.sendHook(req); err == nil {
-			if ctx, cancel = c.attemptContext(ctx); cancel != nil {
+			if ctx, own = c.attemptContext(ctx); own.made() {
 				req = req.WithContext(ctx)
 			}
 		}
 	}
-	if cancel != nil {
-		defer cancel()
-	}
+	defer own.release()
 	if err != nil {
 		return answer{}, err
 	}
@@ -425,7 +423,7 @@ func attempt(ctx context.Context, c *Client, op *gen.Operation, p gen.Call) (ans
 // caller's deadline ends first, it is bound enough: no timer is made. Over a
 // doer that is not Go's transport, the attempt's context is a
 // deadlineContext, which also closes the body being read when it ends.
-func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func (c *Client) attemptContext(ctx context.Context) (context.Context, ownContext) {
 	timeout := c.timeout
 	d, bound := ctx.Deadline()
 	if timeout > 0 && bound && time.Until(d) <= timeout {
@@ -433,11 +431,35 @@ func (c *Client) attemptContext(ctx context.Context) (context.Context, context.C
 	}
 	switch {
 	case timeout <= 0 && (c.goDoer || !bound):
-		return ctx, nil
+		return ctx, ownContext{}
 	case c.goDoer:
-		return context.WithTimeout(ctx, timeout)
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		return ctx, ownContext{cancel: cancel}
 	}
-	return newDeadlineContext(ctx, timeout)
+	dc := newDeadlineContext(ctx, timeout)
+	return dc, ownContext{dc: dc}
+}
+
+// An ownContext is the context an attempt made for itself, if it made one
+// (see attemptContext): context.WithTimeout's, known by its cancel, or a
+// deadlineContext, released by a method call rather than a func, which
+// would be one more allocation.
+type ownContext struct {
+	cancel context.CancelFunc
+	dc     *deadlineContext
+}
+
+// made reports whether the attempt made a context of its own.
+func (o ownContext) made() bool { return o.cancel != nil || o.dc != nil }
+
+// release ends the attempt's own context, if it made one.
+func (o ownContext) release() {
+	switch {
+	case o.dc != nil:
+		o.dc.release()
+	case o.cancel != nil:
+		o.cancel()
+	}
 }
 
 // newRequest makes the request of one attempt, for its ctx, and sets the

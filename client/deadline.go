@@ -36,7 +36,8 @@ type deadlineContext struct {
 
 // newDeadlineContext returns a context of parent that ends after timeout,
 // or with a timeout of 0 at parent's own deadline, which parent must have.
-func newDeadlineContext(parent context.Context, timeout time.Duration) (*deadlineContext, context.CancelFunc) {
+// Its release method ends it.
+func newDeadlineContext(parent context.Context, timeout time.Duration) *deadlineContext {
 	c := &deadlineContext{Context: parent}
 	if parent.Done() != nil {
 		c.stopParent = context.AfterFunc(parent, func() { c.end(parent.Err()) })
@@ -47,7 +48,7 @@ func newDeadlineContext(parent context.Context, timeout time.Duration) (*deadlin
 	} else {
 		c.deadline, _ = parent.Deadline()
 	}
-	return c, c.release
+	return c
 }
 
 // Deadline returns the attempt's deadline.

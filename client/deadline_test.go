@@ -233,7 +233,8 @@ func TestDeadlineContext_showsWhatStandardContextsShow(t *testing.T) {
 					want := viewContext(t, tt.parentTimeout, cause, tt.model, end)
 					got := viewContext(t, tt.parentTimeout, cause,
 						func(ctx context.Context) (context.Context, context.CancelFunc) {
-							return newDeadlineContext(ctx, tt.timeout)
+							dc := newDeadlineContext(ctx, tt.timeout)
+							return dc, dc.release
 						}, end)
 					require.NotZero(t, want.Deadline, "the model has a deadline")
 					assert.Equal(t, want, got)
