@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -53,6 +54,16 @@ func newDeadlineContext(parent context.Context, timeout time.Duration) *deadline
 
 // Deadline returns the attempt's deadline.
 func (c *deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// String names c as context.WithDeadline's context names itself: printing
+// c prints neither the values of its parent nor the body it watches.
+func (c *deadlineContext) String() string {
+	parent := fmt.Sprintf("%T", c.Context)
+	if s, ok := c.Context.(fmt.Stringer); ok {
+		parent = s.String()
+	}
+	return parent + ".WithDeadline(" + c.deadline.String() + ")"
+}
 
 // Done returns a channel closed when c ends.
 func (c *deadlineContext) Done() <-chan struct{} {

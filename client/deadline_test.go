@@ -3,8 +3,11 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -241,5 +244,24 @@ func TestDeadlineContext_showsWhatStandardContextsShow(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// Printing an attempt's deadlineContext names it as the standard library
+// names its contexts, and prints nothing of the body it watches.
+func TestDeadlineContext_printsItsName(t *testing.T) {
+	t.Parallel()
+	dc := newDeadlineContext(context.Background(), time.Minute)
+	defer dc.release()
+	dc.watch(struct {
+		io.Closer
+		secret string
+	}{io.NopCloser(nil), "sit_secret"})
+	want, cancel := context.WithDeadline(context.Background(), dc.deadline)
+	defer cancel()
+	for _, verb := range []string{"%v", "%s", "%+v"} {
+		got := fmt.Sprintf(verb, dc)
+		assert.NotContains(t, got, "sit_secret", verb)
+		assert.Equal(t, strings.Split(fmt.Sprint(want), " [")[0]+")", got, verb)
 	}
 }
