@@ -152,9 +152,7 @@ func (c *deadlineContext) end(err error) {
 	if body != nil {
 		body.Close()
 	}
-	if after != nil {
-		for f := range after {
-			(*f)()
-		}
+	for f := range after {
+		(*f)()
 	}
 }
