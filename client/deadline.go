@@ -40,14 +40,20 @@ type deadlineContext struct {
 // Its release method ends it.
 func newDeadlineContext(parent context.Context, timeout time.Duration) *deadlineContext {
 	c := &deadlineContext{Context: parent}
+	if timeout > 0 {
+		c.deadline = time.Now().Add(timeout)
+	} else {
+		c.deadline, _ = parent.Deadline()
+	}
 	if parent.Done() != nil {
+		if err := parent.Err(); err != nil {
+			c.end(err) // as a child of an ended context is: ended when made
+			return c
+		}
 		c.stopParent = context.AfterFunc(parent, func() { c.end(parent.Err()) })
 	}
 	if timeout > 0 {
-		c.deadline = time.Now().Add(timeout)
 		c.timer = time.AfterFunc(timeout, func() { c.end(context.DeadlineExceeded) })
-	} else {
-		c.deadline, _ = parent.Deadline()
 	}
 	return c
 }

@@ -120,6 +120,7 @@ func watchdog(t *testing.T, done <-chan error) error {
 // made from it, after something ended it (or nothing did).
 type ctxView struct {
 	Deadline             time.Duration // from the start; 0 for none
+	ErrAtOnce            error         // Err as soon as it is made
 	Err, Cause           error
 	Done                 bool
 	UnaskedDone          bool  // Done of a context nobody asked before it ended
@@ -144,7 +145,11 @@ func viewContext(t *testing.T, parentTimeout time.Duration, parentCause error,
 			parent, cancelTimeout = context.WithTimeout(parent, parentTimeout)
 			defer cancelTimeout()
 		}
+		if end == "parent ended first" {
+			cancelParent(parentCause)
+		}
 		ctx, release := mk(parent)
+		v.ErrAtOnce = ctx.Err()
 		unasked, releaseUnasked := mk(parent)
 		child, cancelChild := context.WithCancel(ctx)
 		defer cancelChild()
@@ -225,7 +230,7 @@ func TestDeadlineContext_showsWhatStandardContextsShow(t *testing.T) {
 		{"parent's deadline", time.Minute, context.WithCancel, 0},
 	}
 	for _, tt := range tests {
-		for _, end := range []string{"deadline passes", "parent ends", "released", "nothing"} {
+		for _, end := range []string{"deadline passes", "parent ends", "parent ended first", "released", "nothing"} {
 			for _, cause := range []error{nil, errors.New("the caller's own reason")} {
 				name := tt.name + "/" + end
 				if cause != nil {
