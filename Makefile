@@ -74,14 +74,19 @@ fuzz:
 		done; \
 	done
 
-## bench-rounds: ROUNDS interleaved rounds of the client benchmarks (impl=raw and
-## impl=client back to back in each round, so both meet the same load), then each
+## bench-rounds: ROUNDS interleaved rounds of the client benchmarks, ROUNDTIME each
+## (impl=raw and impl=client back to back in each round, so both meet the same
+## load, impl=raw first in odd rounds and last in even ones), then each
 ## benchmark's median of per-round client/raw ns/op ratios
-ROUNDS      ?= 10
+ROUNDS      ?= 20
+ROUNDTIME   ?= 300ms
 ROUND_BENCH ?= ^Benchmark(Create|Revoke|CreateNotFound|LoopbackCreate|LoopbackRevoke)$$
 bench-rounds:
 	@bin=$$(mktemp); trap 'rm -f $$bin' EXIT; $(GO) test -c -o $$bin ./client || exit 1; \
-	for i in $$(seq $(ROUNDS)); do $$bin -test.run '^$$' -test.bench '$(ROUND_BENCH)' -test.benchmem || exit 1; done > bench-rounds.txt
+	for i in $$(seq $(ROUNDS)); do \
+		order=; [ $$((i % 2)) = 0 ] && order=-clientfirst; \
+		$$bin -test.run '^$$' -test.bench '$(ROUND_BENCH)' -test.benchmem -test.benchtime $(ROUNDTIME) $$order || exit 1; \
+	done > bench-rounds.txt
 	$(GO) run ./internal/benchratio < bench-rounds.txt
 
 ## bench-bulk: connections opened and CPU per request of 100,000 bulk creates

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -150,20 +151,39 @@ func benchPair(b *testing.B, server string, hc *http.Client, wantErr bool,
 			b.Fatalf("error %v, want error: %v", err, wantErr)
 		}
 	}
-	b.Run("impl=raw", func(b *testing.B) {
+	inTurn(b, func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			_, err := raw(ctx, hc, server)
 			check(err)
 		}
+	}, func(b *testing.B) {
+		b.Run("impl=client", func(b *testing.B) {
+			c := benchClient(b, server, hc)
+			b.ReportAllocs()
+			for b.Loop() {
+				check(sdk(ctx, c))
+			}
+		})
 	})
-	b.Run("impl=client", func(b *testing.B) {
-		c := benchClient(b, server, hc)
-		b.ReportAllocs()
-		for b.Loop() {
-			check(sdk(ctx, c))
-		}
-	})
+}
+
+// clientFirst runs the SDK's sub-benchmarks before impl=raw. make
+// bench-rounds sets it in every other round, so that what the order itself
+// costs (the heap and caches the first leaves to the second) falls on each
+// side in turn.
+var clientFirst = flag.Bool("clientfirst", false, "run each benchmark's impl=client sub-benchmarks before impl=raw")
+
+// inTurn runs raw as impl=raw, and sdk, which runs the SDK's
+// sub-benchmarks, in the order -clientfirst asks for.
+func inTurn(b *testing.B, raw func(*testing.B), sdk func(*testing.B)) {
+	if *clientFirst {
+		sdk(b)
+		b.Run("impl=raw", raw)
+		return
+	}
+	b.Run("impl=raw", raw)
+	sdk(b)
 }
 
 func BenchmarkCreate(b *testing.B) {
@@ -213,25 +233,27 @@ func newLoopbackServer(body string) *loopbackServer {
 // two differ only in what the SDK does.
 func benchParallel(b *testing.B, body string, raw func(context.Context, *http.Client, string) (*gen.SignInToken, error), sdk func(context.Context, *Client) error) {
 	ctx := context.Background()
-	b.Run("impl=raw", func(b *testing.B) {
+	inTurn(b, func(b *testing.B) {
 		hc := NewHTTPClient(0)
 		defer hc.CloseIdleConnections()
 		runParallel(b, body, func(server string) error { _, err := raw(ctx, hc, server); return err })
-	})
-	// impl=client-no-timeout separates the cost of the per-attempt timeout:
-	// a deadline the transport must watch, which the raw call does not set.
-	for name, opts := range map[string][]Option{"impl=client": nil, "impl=client-no-timeout": {WithTimeout(0)}} {
-		b.Run(name, func(b *testing.B) {
-			var c *Client
-			defer func() { c.CloseIdleConnections() }()
-			runParallel(b, body, func(server string) error {
-				if c == nil {
-					c = benchClient(b, server, nil, opts...)
-				}
-				return sdk(ctx, c)
+	}, func(b *testing.B) {
+		// impl=client-no-timeout separates the cost of the per-attempt
+		// timeout: a deadline the transport must watch, which the raw call
+		// does not set.
+		for name, opts := range map[string][]Option{"impl=client": nil, "impl=client-no-timeout": {WithTimeout(0)}} {
+			b.Run(name, func(b *testing.B) {
+				var c *Client
+				defer func() { c.CloseIdleConnections() }()
+				runParallel(b, body, func(server string) error {
+					if c == nil {
+						c = benchClient(b, server, nil, opts...)
+					}
+					return sdk(ctx, c)
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // runParallel serves body from a new loopback server and runs call against

@@ -1,9 +1,13 @@
 // Command benchratio reads the output of interleaved benchmark rounds (each
-// round runs every benchmark once, its impl=raw and impl=client
-// sub-benchmarks back to back) and prints, for each benchmark and each
-// implementation other than raw, the median over the rounds of its ns/op
-// divided by raw's in the same round. Rounds share the machine's load, so
-// the ratios are steadier than ns/op on a busy machine.
+// round runs every benchmark once, its impl=raw and other impl=
+// sub-benchmarks back to back, in either order) and prints, for each
+// benchmark and each implementation other than raw, the median over the
+// rounds of its ns/op divided by raw's in the same round. Rounds share the
+// machine's load, so the ratios are steadier than ns/op on a busy machine.
+//
+// A round ends at a "goos:" line, which each run of a test binary prints
+// first, or when a sub-benchmark comes back that the round has already
+// run.
 //
 //	make bench-rounds    # runs the rounds and this command
 package main
@@ -29,38 +33,76 @@ func main() {
 // "BenchmarkCreate/impl=client-2  1000  9633 ns/op ..." and writes one line
 // per benchmark and implementation.
 func run(r io.Reader, w io.Writer) error {
-	raw := map[string]float64{}      // benchmark -> raw ns/op of the current round
-	ratios := map[string][]float64{} // "benchmark impl" -> per-round ratios
-	var order []string
+	var rs rounds
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		bench, impl, ns, ok := parse(sc.Text())
-		switch {
-		case !ok:
+		line := sc.Text()
+		if strings.HasPrefix(line, "goos:") {
+			rs.end()
 			continue
-		case impl == "raw":
-			raw[bench] = ns
-		case raw[bench] > 0:
-			key := bench + " " + impl
-			if _, seen := ratios[key]; !seen {
-				order = append(order, key)
-			}
-			ratios[key] = append(ratios[key], ns/raw[bench])
+		}
+		if bench, impl, ns, ok := parse(line); ok {
+			rs.add(bench, impl, ns)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if len(order) == 0 {
-		return fmt.Errorf("no impl=raw and impl=... pairs in the input")
+	rs.end()
+	if len(rs.ratios) == 0 {
+		return fmt.Errorf("no round with impl=raw and another impl= of the same benchmark")
 	}
-	for _, key := range order {
-		bench, impl, _ := strings.Cut(key, " ")
-		rs := ratios[key]
+	for _, key := range rs.order {
+		ratios := rs.ratios[key]
+		if len(ratios) == 0 {
+			continue
+		}
 		fmt.Fprintf(w, "%-22s %-24s %5.2fx ns/op (median of %d rounds; from %.2fx to %.2fx)\n",
-			bench, impl, median(rs), len(rs), slices.Min(rs), slices.Max(rs))
+			key.bench, key.impl, median(ratios), len(ratios), slices.Min(ratios), slices.Max(ratios))
 	}
 	return nil
+}
+
+// A result names one sub-benchmark: a benchmark and an implementation.
+type result struct{ bench, impl string }
+
+// rounds gathers the per-round ratios to raw.
+type rounds struct {
+	current map[result]float64   // ns/op of the round being read
+	ratios  map[result][]float64 // per-round ratios to raw, of every round ended
+	order   []result             // every result but raw's, as first met
+}
+
+// add records one result of the current round; a result the round already
+// has ends it first.
+func (rs *rounds) add(bench, impl string, ns float64) {
+	key := result{bench, impl}
+	if _, seen := rs.current[key]; seen {
+		rs.end()
+	}
+	if rs.current == nil {
+		rs.current = map[result]float64{}
+	}
+	if impl != "raw" && !slices.Contains(rs.order, key) {
+		rs.order = append(rs.order, key)
+	}
+	rs.current[key] = ns
+}
+
+// end closes the current round: each result with a raw one of the same
+// benchmark gives a ratio.
+func (rs *rounds) end() {
+	for key, ns := range rs.current {
+		raw := rs.current[result{key.bench, "raw"}]
+		if key.impl == "raw" || raw <= 0 {
+			continue
+		}
+		if rs.ratios == nil {
+			rs.ratios = map[result][]float64{}
+		}
+		rs.ratios[key] = append(rs.ratios[key], ns/raw)
+	}
+	rs.current = nil
 }
 
 // parse reads one benchmark result line.
