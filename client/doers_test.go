@@ -7,6 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -240,4 +244,112 @@ func TestClient_closesBodyThatIgnoresContext(t *testing.T) {
 			assert.ErrorIs(t, err, ErrMaybeCreated, "a 200 whose body was lost")
 		})
 	}
+}
+
+// An *http.Client without a cookie jar or a timeout is passed over for its
+// transport; the errors are the ones its Do makes: the same text, a
+// *url.Error naming the method and URL, http.ErrSchemeMismatch for a plain
+// HTTP answer to HTTPS, and the same word on whether a token may have been
+// made. The same transport, through Do (a client with an empty jar), is the
+// reference.
+func TestClient_passesOverDoWithDosErrors(t *testing.T) {
+	t.Parallel()
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	untrusted := httptest.NewUnstartedServer(http.NotFoundHandler())
+	untrusted.Config.ErrorLog = discardLog()
+	untrusted.StartTLS()
+	t.Cleanup(untrusted.Close)
+	tests := []struct {
+		name   string
+		server string
+		is     error // also errors.Is of both errors, when set
+	}{
+		{"connection refused", "http://" + closedAddr(t), nil},
+		{"plain HTTP to HTTPS", "https://" + plain.Listener.Addr().String(), http.ErrSchemeMismatch},
+		{"unknown authority", untrusted.URL, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr := ownClient(t).Transport
+			jar, err := cookiejar.New(nil)
+			require.NoError(t, err)
+			create := func(hc *http.Client) error {
+				c, err := New(WithSecretKey(testKey), WithServerURL(tt.server+"/v1"), WithHTTPClient(hc), withClock(testClock(&waits{})))
+				require.NoError(t, err)
+				_, err = c.SignInTokens.Create(context.Background(), CreateSignInTokenRequest{UserID: "user_12345"})
+				require.Error(t, err)
+				return err
+			}
+			passed, viaDo := create(&http.Client{Transport: tr}), create(&http.Client{Transport: tr, Jar: jar})
+			assert.Equal(t, viaDo.Error(), passed.Error())
+			var passedURL, viaDoURL *url.Error
+			require.ErrorAs(t, passed, &passedURL)
+			require.ErrorAs(t, viaDo, &viaDoURL)
+			assert.Equal(t, viaDoURL.Op, passedURL.Op)
+			assert.Equal(t, viaDoURL.URL, passedURL.URL)
+			assert.Equal(t, errors.Is(viaDo, ErrMaybeCreated), errors.Is(passed, ErrMaybeCreated))
+			if tt.is != nil {
+				assert.ErrorIs(t, viaDo, tt.is)
+				assert.ErrorIs(t, passed, tt.is)
+			}
+		})
+	}
+}
+
+// An *http.Client with a cookie jar or a timeout is called through its Do,
+// which applies them: the jar's cookie is sent, and the client's own
+// timeout ends a call that nothing else bounds.
+func TestClient_callsDoForJarOrTimeout(t *testing.T) {
+	t.Parallel()
+	var cookies sync.Map // request path -> Cookie header
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cookies.Store(r.URL.Path, r.Header.Get("Cookie"))
+		if strings.HasSuffix(r.URL.Path, "/stall/revoke") {
+			select { // until the client gives up, or the test ends
+			case <-r.Context().Done():
+			case <-stop:
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, revokedJSON)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stop) }) // first: Close waits for the handlers
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: "s1"}})
+
+	t.Run("jar", func(t *testing.T) {
+		t.Parallel()
+		c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+"/v1"), WithHTTPClient(&http.Client{Transport: ownClient(t).Transport, Jar: jar}))
+		require.NoError(t, err)
+		_, err = c.SignInTokens.Revoke(context.Background(), "sit_2aBcD")
+		require.NoError(t, err)
+		got, _ := cookies.Load("/v1/sign_in_tokens/sit_2aBcD/revoke")
+		assert.Equal(t, "session=s1", got)
+	})
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		hc := &http.Client{Transport: ownClient(t).Transport, Timeout: 50 * time.Millisecond}
+		c, err := New(WithSecretKey(testKey), WithServerURL(srv.URL+"/v1"), WithHTTPClient(hc),
+			WithTimeout(0), WithRetryPolicy(RetryPolicy{}))
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.SignInTokens.Revoke(context.Background(), "stall")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+		case <-time.After(time.Minute): // a watchdog: nothing else bounds the call
+			t.Fatal("the call did not end: the HTTP client's Timeout was not applied")
+		}
+	})
 }

@@ -123,10 +123,12 @@ func (cfg *config) client() (*Client, error) {
 	if ua := strings.TrimSpace(cfg.userAgent); ua != "" {
 		userAgent += " " + ua
 	}
+	doer = noRedirects(doer)
 	return &Client{
 		server:      server.String() + "/",
 		basePath:    server.EscapedPath(),
-		doer:        noRedirects(doer),
+		doer:        doer,
+		transport:   passOver(doer),
 		setHeaders:  headerSetter(cfg.secretKey, signintokens.APIVersion, userAgent),
 		kept:        newKeptHeaders(signintokens.APIVersion, userAgent),
 		goDoer:      isGoDoer(doer),
@@ -289,7 +291,9 @@ func WithServerURL(serverURL string) Option {
 // WithHTTPClient sets what sends each HTTP request, such as an *http.Client.
 // An *http.Client is used through a shallow copy that never follows a
 // redirect (a 3XX is the answer, its Location dropped); the copy shares its
-// transport. Another doer is used as it is: the SDK cannot stop it from
+// transport. Without a Jar or a Timeout, which its Do applies, requests go
+// to that transport directly, failing with the errors Do makes (a
+// *url.Error). Another doer is used as it is: the SDK cannot stop it from
 // following a redirect, and takes its answer as the answer unless it names a
 // request with another method. Over anything but Go's own transport (another
 // doer, or an *http.Client over a RoundTripper of one's own), a response
